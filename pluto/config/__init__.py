@@ -1,0 +1,1 @@
+"""ipsec.conf and ipsec.secrets parsers. Arrives with issue 4."""

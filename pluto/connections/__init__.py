@@ -1,0 +1,1 @@
+"""Connection model, orientation, road-warrior instantiation, matching. Arrives with issue 3."""

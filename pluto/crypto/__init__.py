@@ -1,0 +1,1 @@
+"""Crypto: algorithm registry, primitives, key exchange, KDFs, proposal strings."""

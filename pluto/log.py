@@ -1,0 +1,223 @@
+"""Loggers and debug classes.
+
+Log lines are the stable output contract of DESIGN.md §8: plain lines carry the state or
+connection prefix (``"conn" #N: text``), debug lines start with ``| `` and impair lines with
+``IMPAIR: ``. Debug classes form a registry: every class has a name and help text, and the
+option spellings of both the old pluto(8) manual (``--debug-parsing``) and libreswan
+(``--debug parsing``, ``--no-debug parsing``, ``--debug all``) resolve through it.
+
+Nothing secret is printed unless the ``private`` class is on: callers pass key material through
+:meth:`Logger.secret`, which redacts it otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class DebugClass:
+    name: str
+    help: str
+
+
+DEBUG_CLASSES: dict[str, DebugClass] = {}
+
+# Old manual spellings (--debug-NAME) that name a class under another name.
+_OLD_ALIASES = {
+    "klips": "kernel",
+    "netkey": "kernel",
+    "oppo": "oppoinfo",
+    "natt": "nattraversal",
+    "controlmore": "control",
+}
+
+# Classes that "all" leaves out: they either print secrets or drown everything else.
+_NOT_IN_ALL = {"private", "tmi"}
+
+
+def register_debug(name: str, help: str) -> DebugClass:
+    """Add a debug class to the registry (later modules may add their own)."""
+    if name in DEBUG_CLASSES:
+        raise ValueError(f"debug class {name!r} registered twice")
+    cls = DebugClass(name, help)
+    DEBUG_CLASSES[name] = cls
+    return cls
+
+
+for _name, _help in (
+    ("base", "the normal debug stream: decisions, state changes, timers"),
+    ("raw", "raw packet bytes as they are sent and received"),
+    ("parsing", "each payload's fields as it is parsed, one line per field"),
+    ("emitting", "each payload's fields as it is emitted, one line per field"),
+    ("control", "control flow inside pluto: state lookup, transitions"),
+    ("lifecycle", "creation and deletion of states, connections and instances"),
+    ("kernel", "messages to and from the kernel (XFRM) and the updown script"),
+    ("routing", "routing and eroute (policy) decisions"),
+    ("crypt", "crypto operations: algorithms chosen, KE and KDF steps (no secrets)"),
+    ("proposal-parser", "how ike= and esp= proposal strings are parsed"),
+    ("nattraversal", "NAT detection, port floating and keepalives"),
+    ("retransmits", "retransmission timers and decisions"),
+    ("dns", "name lookups"),
+    ("oppoinfo", "opportunistic encryption decisions"),
+    ("whackwatch", "whack requests as they arrive"),
+    ("cpu-usage", "time spent in crypto helpers and handlers"),
+    ("tmi", "too much information: very verbose internal detail"),
+    ("private", "print secrets (keys, PSKs, nonces, DH values); never on in production"),
+):
+    register_debug(_name, _help)
+
+
+class DebugError(ValueError):
+    """A bad debug option or class name; the message names the offending token."""
+
+
+class DebugFlags:
+    """The set of debug classes that are on, shared by the loggers of one pluto."""
+
+    def __init__(self, names: Iterable[str] = ()) -> None:
+        self._on: set[str] = set()
+        for name in names:
+            self.enable(name)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._on
+
+    def __iter__(self):
+        return iter(sorted(self._on))
+
+    def __repr__(self) -> str:
+        return f"DebugFlags({sorted(self._on)!r})"
+
+    @property
+    def names(self) -> frozenset[str]:
+        return frozenset(self._on)
+
+    def enable(self, spec: str) -> None:
+        """Turn on the classes in a comma/space separated list (``all``, ``none`` allowed)."""
+        for token in _tokens(spec):
+            if token == "none":
+                self._on.clear()
+            elif token == "all":
+                self._on |= set(DEBUG_CLASSES) - _NOT_IN_ALL
+            elif token.startswith("no-") and _lookup(token[3:]) is not None:
+                self._on.discard(_lookup(token[3:]))
+            else:
+                self._on.add(_resolve(token))
+
+    def disable(self, spec: str) -> None:
+        for token in _tokens(spec):
+            if token == "all":
+                self._on.clear()
+            else:
+                self._on.discard(_resolve(token))
+
+
+def _tokens(spec: str) -> list[str]:
+    tokens = [t.strip().lower() for t in spec.replace(",", " ").split()]
+    if not tokens:
+        raise DebugError("empty debug class list")
+    return tokens
+
+
+def _lookup(token: str) -> str | None:
+    token = token.replace("_", "-")
+    token = _OLD_ALIASES.get(token, token)
+    return token if token in DEBUG_CLASSES else None
+
+
+def _resolve(token: str) -> str:
+    name = _lookup(token)
+    if name is None:
+        raise DebugError(
+            f"unknown debug class '{token}' (known: all, none, {', '.join(DEBUG_CLASSES)})"
+        )
+    return name
+
+
+def apply_debug_option(flags: DebugFlags, option: str, value: str | None = None) -> None:
+    """Apply one command-line debug option to ``flags``.
+
+    Accepted: ``--debug X``, ``--no-debug X``, ``--debug-all``, ``--debug-none`` and the old
+    one-class spellings ``--debug-NAME`` (``--debug-parsing``, ``--debug-klips``...).
+    """
+    opt = option.lstrip("-")
+    if opt == "debug":
+        if value is None:
+            raise DebugError("--debug needs a class name (try --debug help)")
+        flags.enable(value)
+    elif opt == "no-debug":
+        if value is None:
+            raise DebugError("--no-debug needs a class name")
+        flags.disable(value)
+    elif opt.startswith("debug-"):
+        name = opt[len("debug-"):]
+        if value is not None:
+            raise DebugError(f"--{opt} takes no value")
+        flags.enable(name)
+    else:
+        raise DebugError(f"not a debug option: {option}")
+
+
+def debug_help() -> str:
+    """The text of ``--debug help``: one line per class."""
+    width = max(len(n) for n in DEBUG_CLASSES)
+    lines = ["debug classes (--debug NAME, --no-debug NAME, --debug all, --debug none):"]
+    for cls in DEBUG_CLASSES.values():
+        lines.append(f"  {cls.name:<{width}}  {cls.help}")
+    lines.append(f"  {'all':<{width}}  every class except {', '.join(sorted(_NOT_IN_ALL))}")
+    lines.append(f"  {'none':<{width}}  turn everything off")
+    return "\n".join(lines)
+
+
+Sink = Callable[[str], None]
+
+
+class Logger:
+    """Writes log, debug and impair lines to a sink, with an optional prefix.
+
+    The protocol core receives a Logger rather than printing, so tests collect the lines and
+    the server forwards them to the log file and to whack.
+    """
+
+    def __init__(self, sink: Sink, flags: DebugFlags | None = None, prefix: str = "") -> None:
+        self.sink = sink
+        self.flags = flags if flags is not None else DebugFlags()
+        self.prefix = prefix
+
+    def with_prefix(self, prefix: str) -> Logger:
+        """A logger for one connection or state (``"conn" #3: ``), sharing sink and flags."""
+        return Logger(self.sink, self.flags, prefix)
+
+    def log(self, text: str) -> None:
+        self.sink(self.prefix + text)
+
+    def debugging(self, cls: str) -> bool:
+        return cls in self.flags
+
+    def debug(self, cls: str, text: str) -> None:
+        if cls in self.flags:
+            self.sink("| " + text)
+
+    def impair(self, text: str) -> None:
+        self.sink("IMPAIR: " + text)
+
+    def secret(self, data: bytes) -> str:
+        """Key material for a log line: shown only with the ``private`` class on."""
+        if "private" in self.flags:
+            return data.hex()
+        return f"<{len(data)} secret bytes>"
+
+
+class CollectingLogger(Logger):
+    """A logger that keeps its lines in memory (tests, and whack replies)."""
+
+    def __init__(self, flags: DebugFlags | None = None, prefix: str = "") -> None:
+        self.lines: list[str] = []
+        super().__init__(self.lines.append, flags, prefix)
+
+
+def null_logger() -> Logger:
+    """A logger that drops everything (debug classes off)."""
+    return Logger(lambda _line: None)

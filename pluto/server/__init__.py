@@ -1,0 +1,1 @@
+"""asyncio loop, sockets, timers and the whack server: the only I/O. Arrives with issue 3."""

@@ -1,0 +1,1 @@
+"""whack: the control client for pluto."""
