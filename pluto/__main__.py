@@ -1,0 +1,5 @@
+import sys
+
+from pluto.main import main
+
+sys.exit(main())

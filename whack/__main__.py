@@ -1,0 +1,5 @@
+import sys
+
+from whack.main import main
+
+sys.exit(main())
