@@ -67,7 +67,7 @@ def _reg(name: str, kind: Kind, help: str, keywords: Iterable[str] = (), number=
 _KEY_LENGTH_WORDS = ("omit", "empty", "duplicate")
 _V2_EXCHANGES = ("IKE_SA_INIT", "IKE_AUTH", "CREATE_CHILD_SA", "INFORMATIONAL")
 
-# Entries honoured by the wire codecs (pluto/packet/impairing.py and friends).
+# Entries honoured by the wire codecs (pluto/packet/ikev2_impair.py, ikev1_impair.py).
 _reg("major-version-bump", Kind.BOOLEAN, "send IKE messages with the major version plus one")
 _reg("minor-version-bump", Kind.BOOLEAN, "send IKE messages with the minor version plus one")
 _reg("send-bogus-isakmp-flag", Kind.BOOLEAN, "set an undefined flag bit in the IKE header")
