@@ -158,9 +158,10 @@ class Impairs:
             raise ImpairError(f"unknown impair '{name}' (try --impair help)")
         value = raw if sep else None
         if spec.kind is Kind.BOOLEAN:
-            if value is None or value in ("yes", "true", "on", "1"):
+            word = None if value is None else value.lower()
+            if word is None or word in ("yes", "true", "on", "1"):
                 self.values[name] = True
-            elif value in ("no", "false", "off", "0"):
+            elif word in ("no", "false", "off", "0"):
                 self.values.pop(name, None)
             else:
                 raise ImpairError(f"impair '{name}' is boolean; '{value}' is not yes or no")
@@ -173,8 +174,9 @@ class Impairs:
         if spec.kind is Kind.KEYWORD:
             if value is None:
                 raise ImpairError(f"impair '{name}' needs a value: {name}{spec.describe_value()}")
-            if value in spec.keywords:
-                self.values[name] = value
+            keyword = _match_keyword(spec, value)
+            if keyword is not None:
+                self.values[name] = keyword
             elif spec.takes_number and value[:1].isdigit():
                 self.values[name] = _unsigned(name, value)
             else:
@@ -197,11 +199,26 @@ class Impairs:
 
 
 def _split(argument: str) -> list[str]:
-    tokens = [t.strip().lower().replace("_", "-") for t in argument.split(",")]
-    tokens = [t for t in tokens if t]
+    tokens = []
+    for raw in argument.split(","):
+        # Names are case-blind and take _ for - (libreswan spells them both ways); values
+        # keep their spelling here and are matched against keywords the same way below.
+        name, sep, value = raw.strip().partition(":")
+        name = name.lower().replace("_", "-")
+        if name:
+            tokens.append(name + sep + value)
     if not tokens:
         raise ImpairError("empty --impair argument (try --impair help)")
     return tokens
+
+
+def _match_keyword(spec: ImpairSpec, value: str) -> str | None:
+    """The registered spelling of ``value`` (case-blind, ``-`` and ``_`` alike), if any."""
+    wanted = value.lower().replace("_", "-")
+    for keyword in spec.keywords:
+        if keyword.lower().replace("_", "-") == wanted:
+            return keyword
+    return None
 
 
 def _unsigned(name: str, text: str) -> int:

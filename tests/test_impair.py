@@ -72,3 +72,10 @@ def test_help_lists_every_entry_with_kind():
     text = impair.help_text()
     for spec in REGISTRY.values():
         assert f"  {spec.name}{spec.describe_value()}  [{spec.kind.value}]" in text
+
+
+@pytest.mark.parametrize("spelling", ["IKE_SA_INIT", "ike_sa_init", "ike-sa-init"])
+def test_keyword_values_are_case_and_dash_blind(spelling):
+    imp = Impairs()
+    imp.apply(f"ADD_UNKNOWN_V2_PAYLOAD_TO:{spelling}")
+    assert imp.get("add-unknown-v2-payload-to") == "IKE_SA_INIT"
