@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from vector_files import VECTORS as SHARED_VECTORS
 
 from pluto.crypto import cavp
 from pluto.crypto.kdf_ikev1 import ikev1_keys, skeyid_psk, skeyid_signature
@@ -16,7 +17,7 @@ from pluto.crypto.kdf_ikev2 import child_sa_keymat, prf_plus, rekey_skeyseed, sk
 from pluto.crypto.prf import PRFS
 
 REPO = Path(__file__).resolve().parents[1]
-VECTORS = Path(os.environ.get("PLUTO_VECTORS", REPO.parent / "shared" / "vectors"))
+VECTORS = SHARED_VECTORS
 CAVS = VECTORS / "cavs"
 HEADER_HASH = {"hmac-sha1": "SHA-1", "hmac-sha256": "SHA-256", "hmac-sha384": "SHA-384",
                "hmac-sha512": "SHA-512"}  # fmt: skip

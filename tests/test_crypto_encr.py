@@ -1,18 +1,18 @@
 """Encryption: every vector of shared/vectors/encr.json, round trips, tampering, layouts."""
 
 import json
-from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from vector_files import VECTORS as SHARED_VECTORS
 
 from pluto.crypto import encr
 from pluto.crypto.encr import AuthenticationFailed, DecryptionError, ikev2_pad, ikev2_unpad
 from pluto.crypto.rand import RandomSource
 from pluto.crypto.registry import ENCRYPTION, Kind, by_name
 
-VECTORS = Path(__file__).resolve().parents[2] / "shared" / "vectors" / "encr.json"
+VECTORS = SHARED_VECTORS / "encr.json"
 ALGORITHMS = {"aes-cbc": "AES_CBC", "aes-ctr": "AES_CTR", "aes-gcm-16": "AES_GCM_16",
               "chacha20-poly1305": "CHACHA20_POLY1305"}
 

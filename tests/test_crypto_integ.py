@@ -2,21 +2,18 @@
 
 import hmac
 import json
-import os
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from vector_files import VECTORS as SHARED_VECTORS
 
 import pluto.crypto.integ as integ_module
 from pluto.crypto.constant_time import bytes_equal
 from pluto.crypto.integ import INTEGS
 from pluto.crypto.prf import aes_xcbc_mac
 
-VECTORS = Path(
-    os.environ.get("PLUTO_VECTORS", Path(__file__).resolve().parents[2] / "shared" / "vectors")
-)
+VECTORS = SHARED_VECTORS
 INTEG_BY_VECTOR_NAME = {
     "auth-aes-xcbc-96": 5,
     "auth-aes-cmac-96": 8,

@@ -3,16 +3,16 @@
 import json
 import struct
 import warnings
-from pathlib import Path
 
 import pytest
+from vector_files import VECTORS as SHARED_VECTORS
 
 from pluto.crypto import ke
 from pluto.crypto.ke import InvalidKeyExchange, ke_group
 from pluto.crypto.modp_groups import EXPONENT_BYTES, GENERATOR, PRIMES
 from pluto.crypto.rand import RandomSource
 
-VECTORS = Path(__file__).resolve().parents[2] / "shared" / "vectors" / "dh.json"
+VECTORS = SHARED_VECTORS / "dh.json"
 MODP_GROUPS = sorted(PRIMES)
 ALL_GROUPS = ke.supported_groups()
 

@@ -3,13 +3,12 @@
 import hashlib
 import hmac
 import json
-import os
-from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from vector_files import VECTORS as SHARED_VECTORS
 
 from pluto.crypto.prf import (
     PRFS,
@@ -22,9 +21,7 @@ from pluto.crypto.prf import (
     xcbc_prf_key,
 )
 
-VECTORS = Path(
-    os.environ.get("PLUTO_VECTORS", Path(__file__).resolve().parents[2] / "shared" / "vectors")
-)
+VECTORS = SHARED_VECTORS
 PRF_BY_VECTOR_NAME = {
     "hmac-sha1": 2,
     "aes128-xcbc": 4,

@@ -3,12 +3,11 @@
 import hashlib
 import hmac
 import json
-import os
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from vector_files import VECTORS as SHARED_VECTORS
 
 from pluto.crypto.kdf_ikev1 import (
     encryption_key,
@@ -23,9 +22,7 @@ from pluto.crypto.kdf_ikev1 import (
 )
 from pluto.crypto.prf import PRFS
 
-VECTORS = Path(
-    os.environ.get("PLUTO_VECTORS", Path(__file__).resolve().parents[2] / "shared" / "vectors")
-)
+VECTORS = SHARED_VECTORS
 PRF_BY_VECTOR_NAME = {
     "hmac-sha1": 2,
     "aes128-xcbc": 4,
