@@ -13,13 +13,15 @@ raises :class:`InvalidKeyExchange`, so that the exchange can answer with a notif
 
 MODP needs care: ``cryptography`` plans to remove finite-field DH. Two interchangeable back ends
 compute it: ``cryptography`` (OpenSSL) and ``python`` (``pow()``, or ``gmpy2.powmod`` when gmpy2
-is installed). ``auto`` takes ``cryptography`` while it offers DH without a warning (except for
-the 768/1024-bit groups, which OpenSSL re-validates on every use), and the pure Python one
-otherwise; :func:`set_modp_backend` or the ``modp_backend`` argument force one.
+is installed). ``auto`` takes ``cryptography`` while it offers DH at all (it is several times
+faster; its deprecation warning is silenced inside our calls, since the replacement is already
+here), except for the 768/1024-bit groups, which OpenSSL re-validates on every use, and the pure
+Python one once DH is gone; :func:`set_modp_backend` or the ``modp_backend`` argument force one.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import warnings
 from typing import Any
@@ -59,19 +61,25 @@ def set_modp_backend(name: str) -> None:
     _default_backend = name
 
 
+@contextlib.contextmanager
+def _ffdh_quietly():
+    """Silence cryptography's FFDH deprecation warning (cryptography >= 50) for our own calls."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*Diffie-Hellman over finite fields")
+        yield
+
+
 @functools.cache
 def cryptography_has_dh() -> bool:
-    """Whether ``cryptography`` still offers finite-field DH, quietly."""
+    """Whether ``cryptography`` still offers finite-field DH (deprecated or not)."""
     try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
+        with _ffdh_quietly():
             from cryptography.hazmat.primitives.asymmetric import dh
 
             dh.DHParameterNumbers(PRIMES[14], GENERATOR).parameters()
     except Exception:
         return False
-    # Any warning here (CryptographyDeprecationWarning in practice) means DH is on its way out.
-    return not caught
+    return True
 
 
 # OpenSSL 3 does not know the 768 and 1024-bit primes by name and re-checks them (a primality
@@ -165,13 +173,17 @@ class ModpGroup(KeGroup):
         self.prime = PRIMES[self.group_id]
         self._params = None
         if backend == "cryptography":
-            from cryptography.hazmat.primitives.asymmetric import dh
+            with _ffdh_quietly():
+                self._init_cryptography()
 
-            self._dh = dh
-            self._param_numbers = dh.DHParameterNumbers(self.prime, GENERATOR)
-            self._params = self._param_numbers.parameters()
-            self._generator_numbers = dh.DHPublicNumbers(GENERATOR, self._param_numbers)
-            self._generator_key = self._generator_numbers.public_key()
+    def _init_cryptography(self) -> None:
+        from cryptography.hazmat.primitives.asymmetric import dh
+
+        self._dh = dh
+        self._param_numbers = dh.DHParameterNumbers(self.prime, GENERATOR)
+        self._params = self._param_numbers.parameters()
+        self._generator_numbers = dh.DHPublicNumbers(GENERATOR, self._param_numbers)
+        self._generator_key = self._generator_numbers.public_key()
 
     def __repr__(self) -> str:
         return f"<ModpGroup {self.alg.fqn} ({self.backend})>"
@@ -198,10 +210,12 @@ class ModpGroup(KeGroup):
         # with the generator as the peer value; several times faster than pow() here) using a
         # provisional key, then build the real one.
         dh = self._dh
-        provisional = dh.DHPrivateNumbers(exponent, self._generator_numbers).private_key()
-        public = int.from_bytes(provisional.exchange(self._generator_key), "big")
-        numbers = dh.DHPrivateNumbers(exponent, dh.DHPublicNumbers(public, self._param_numbers))
-        return KeyPair(self, public.to_bytes(self.public_size, "big"), numbers.private_key())
+        with _ffdh_quietly():
+            provisional = dh.DHPrivateNumbers(exponent, self._generator_numbers).private_key()
+            public = int.from_bytes(provisional.exchange(self._generator_key), "big")
+            numbers = dh.DHPrivateNumbers(exponent, dh.DHPublicNumbers(public, self._param_numbers))
+            private = numbers.private_key()
+        return KeyPair(self, public.to_bytes(self.public_size, "big"), private)
 
     def check_public(self, public: bytes) -> None:
         super().check_public(public)
@@ -217,8 +231,9 @@ class ModpGroup(KeGroup):
         else:
             dh = self._dh
             try:
-                peer_key = dh.DHPublicNumbers(peer, self._param_numbers).public_key()
-                secret = int.from_bytes(private.exchange(peer_key), "big")
+                with _ffdh_quietly():
+                    peer_key = dh.DHPublicNumbers(peer, self._param_numbers).public_key()
+                    secret = int.from_bytes(private.exchange(peer_key), "big")
             except ValueError as error:
                 raise InvalidKeyExchange(f"{self.alg.fqn}: {error}") from None
         if secret <= 1:
