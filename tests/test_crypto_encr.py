@@ -55,7 +55,7 @@ def _ciphers():
             yield pytest.param(alg, bits, id=f"{alg.fqn}_{bits}")
 
 
-@pytest.mark.parametrize("alg,bits", _ciphers())
+@pytest.mark.parametrize("alg,bits", list(_ciphers()))
 def test_round_trip_every_cipher_and_key_length(alg, bits):
     rand = RandomSource(f"{alg.fqn}-{bits}")
     cipher = encr.new_cipher(alg, rand.bytes(alg.keymat_size(bits)))

@@ -29,7 +29,7 @@ def _cases():
             yield pytest.param(vector, backend, id=vector["name"] + suffix)
 
 
-@pytest.mark.parametrize("vector,backend", _cases())
+@pytest.mark.parametrize("vector,backend", list(_cases()))
 def test_shared_vectors(vector, backend):
     group = ke_group(vector["group"], modp_backend=backend)
     initiator = group.from_private(bytes.fromhex(vector["i"]))
