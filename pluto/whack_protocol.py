@@ -16,7 +16,8 @@ Each action is an object with an ``"action"`` key:
 action              other keys
 ==================  =====================================================================
 add                 ``connection``: a connection description (below)
-delete              ``name``
+delete              ``name``, ``if_exists`` (bool): no error when it is not there
+                    (whack's --delete with the connection form: replace)
 deletestate         ``serial`` (int)
 initiate            ``name``, ``async`` (bool): without async the reply stays open until
                     the negotiation succeeds or fails, streaming its progress lines

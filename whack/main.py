@@ -1,51 +1,96 @@
-"""The `whack` command.
+"""The `whack` command: tell a running pluto what to do, print what it says.
 
-whack talks to a running pluto over its control socket; that channel arrives with issue 3.
-What works now: ``--help``, ``--version``, ``--debug help``, ``--impair help`` and the
-validation of debug and impair arguments (a bad one is named, exit status 1 as whack(8) says
-for whack's own problems).
+``--help``, ``--version``, ``--debug help`` and ``--impair help`` are answered here without
+pluto. Exit status as whack(8) says: 1 for whack's own problems (bad options, no pluto),
+otherwise what the return codes from pluto add up to (pluto/whack_protocol.exit_status).
 """
 
 from __future__ import annotations
 
+import os
 import sys
 
 from pluto import __version__, impair
-from pluto.debug_options import OptionError, extract
 from pluto.log import debug_help
+from whack.client import OutputClosed, WhackClientError, send_request
+from whack.options import (
+    DEFAULT_RUNDIR,
+    WhackUsageError,
+    load_daemon_impairs,
+    parse_command_line,
+)
 
-USAGE = """\
-usage: whack [--name NAME ...connection form...] [--initiate|--terminate|--route|...]
-             [--status] [--showstates] [--trafficstatus] [--shutdown]
-             [--debug CLASS] [--no-debug CLASS] [--impair NAME[:VALUE]] [--no-impair NAME]
-             [--help] [--version]
+USAGE = f"""\
+usage: whack [options]   (each may also be written --option=value)
 
-  --debug help     list the debug classes
-  --impair help    list the impairs
+add a connection:
+  whack --name NAME [--id ID] --host ADDR|%any [--ikeport N] [--nexthop ADDR]
+                    [--client SUBNET] [--updown CMD]
+              --to  [--id ID] --host ADDR|%any [--ikeport N] [--nexthop ADDR]
+                    [--client SUBNET] [--updown CMD]
+        [--psk | --rsasig] [--encrypt] [--authenticate] [--tunnel] [--pfs] [--compress]
+        [--disablearrivalcheck] [--ikev2 | --ikev1] [--ike PROPOSALS] [--esp PROPOSALS]
+        [--ipv4 | --ipv6] [--tunnelipv4 | --tunnelipv6]
+        [--ikelifetime T] [--ipseclifetime T] [--rekeymargin T] [--rekeyfuzz PERCENT]
+        [--keyingtries N|%forever] [--dontrekey] [--delete (replace it)]
+    durations T: seconds, or 30s, 5m, 2h, 1d
+
+act on a connection:
+  whack --name NAME --initiate | --terminate | --route | --unroute | --delete
+                    | --rekey-ike | --rekey-child   [--asynchronous]
+  whack --deletestate N
+
+pluto as a whole:
+  whack --listen | --unlisten | --rereadsecrets | --myid ID | --shutdown
+  whack --status | --showstates | --trafficstatus   [--json]
+  whack --debug CLASS[,CLASS] | --no-debug CLASS | --debug-NAME | --debug help
+  whack --impair NAME[:VALUE] | --no-impair NAME | --impair none|list|help
+
+common options:
+  --rundir DIR       pluto's run directory; the socket is DIR/pluto.ctl
+                     (default {DEFAULT_RUNDIR})
+  --ctlbase PATH     the old form: the socket is PATH.ctl
+  --optionsfrom FILE read more options from FILE (whitespace separated, # comments)
+  --label TEXT       put TEXT in front of whack's own error messages
+  --help, --version
 """
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     try:
-        opts, rest = extract(argv)
-    except OptionError as err:
-        print(f"whack: {err}", file=sys.stderr)
-        return 1
-    if "--help" in rest or "-h" in rest:
+        command = parse_command_line(argv)
+    except WhackUsageError as err:
+        return _fail(str(err), err.label)
+    if command.wants_help:
         print(USAGE, end="")
         return 0
-    if "--version" in rest:
+    if command.wants_version:
         print(f"whack {__version__} (Python)")
         return 0
-    if opts.wants_debug_help:
-        print(debug_help())
+    if command.wants_debug_help or command.wants_impair_help:
+        if command.wants_debug_help:
+            print(debug_help())
+        if command.wants_impair_help:
+            load_daemon_impairs()
+            print(impair.help_text())
         return 0
-    if opts.wants_impair_help:
-        print(impair.help_text())
-        return 0
-    print("whack: talking to pluto is not implemented yet (issue 3: the control channel)",
-          file=sys.stderr)
+    try:
+        return send_request(command.socket_path, command.actions, sys.stdout)
+    except WhackClientError as err:
+        return _fail(str(err), command.label)
+    except OutputClosed:
+        # whack --status | head: stop quietly; point stdout elsewhere so that Python's own
+        # flush at exit does not complain about the closed pipe.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except KeyboardInterrupt:  # before the request went out
+        return _fail("interrupted", command.label)
+
+
+def _fail(message: str, label: str | None) -> int:
+    prefix = f"whack: {label}: " if label else "whack: "
+    print(prefix + message, file=sys.stderr)
     return 1
 
 
