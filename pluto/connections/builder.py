@@ -1,0 +1,428 @@
+"""From a connection description (whack's connection form) to a checked :class:`Connection`.
+
+The description is the dict documented in :mod:`pluto.whack_protocol`. Everything is checked
+here, once, so the rest of pluto can trust a Connection: every problem is reported as a
+:class:`ConnectionError` whose message starts with the whack option to fix (``--client: ...``).
+
+Limits follow libreswan 4.x (connections.c, pluto_constants.h) and pluto(8):
+
+- ``--ikelifetime`` and ``--ipseclifetime`` above one day are clamped to 86400 s with a warning
+  ("IKE lifetime limited to the maximum allowed 86400s"), as libreswan does;
+- a ``--rekeymargin`` not smaller than a lifetime is cut to half that lifetime, with a warning
+  (libreswan checks the IPsec SA lifetime; the margin applies to the IKE SA too, so both);
+- ``--rekeyfuzz`` is a percentage of the margin, 0 or more (pluto(8): "may be much larger than
+  100"); margin and fuzz together must not overflow a 32-bit signed number of seconds, as whack
+  checks.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+from collections.abc import Callable
+from typing import Any
+
+from pluto.connections.connection import (
+    AuthBy,
+    Connection,
+    End,
+    IPAddress,
+    IPNetwork,
+    Kind,
+    Lifetimes,
+    Policy,
+)
+from pluto.connections.ids import Identity, IdentityError, parse_identity
+from pluto.crypto.proposals import ProposalError, parse_ah, parse_esp, parse_ike
+
+IKE_LIFETIME_MAXIMUM = 86400  # libreswan: IKE_SA_LIFETIME_MAXIMUM, one day
+IPSEC_LIFETIME_MAXIMUM = 86400  # libreswan: IPSEC_SA_LIFETIME_MAXIMUM, one day
+_INT_MAX = 2**31 - 1  # whack's overflow check for margin * (100 + fuzz)
+MAX_NAME_LENGTH = 128
+
+Warn = Callable[[str], None]
+
+_TOP_KEYS = frozenset({
+    "name", "left", "right", "auth", "encrypt", "authenticate", "tunnel", "pfs", "compress",
+    "disablearrivalcheck", "ikev2", "ike", "esp", "ikelifetime", "ipseclifetime", "rekeymargin",
+    "rekeyfuzz", "keyingtries", "rekey", "host_family", "client_family",
+})
+_END_KEYS = frozenset({"host", "id", "ikeport", "nexthop", "client", "updown"})
+
+# The whack option that sets each key, for messages.
+_OPTION = {
+    "name": "--name", "auth": "--psk/--rsasig", "encrypt": "--encrypt",
+    "authenticate": "--authenticate", "tunnel": "--tunnel", "pfs": "--pfs",
+    "compress": "--compress", "disablearrivalcheck": "--disablearrivalcheck",
+    "ikev2": "--ikev2/--ikev1", "ike": "--ike", "esp": "--esp",
+    "ikelifetime": "--ikelifetime", "ipseclifetime": "--ipseclifetime",
+    "rekeymargin": "--rekeymargin", "rekeyfuzz": "--rekeyfuzz", "keyingtries": "--keyingtries",
+    "rekey": "--dontrekey", "host_family": "--ipv4/--ipv6",
+    "client_family": "--tunnelipv4/--tunnelipv6",
+    "host": "--host", "id": "--id", "ikeport": "--ikeport", "nexthop": "--nexthop",
+    "client": "--client", "updown": "--updown",
+}
+
+# Spellings of "any address" for --host; the value is the family they imply, if any.
+_ANY_HOSTS = {"%any": None, "%any6": 6}
+
+# Names are printable ASCII without spaces, quotes, backslashes or brackets (which would be
+# confused with the instance label "conn"[1]), and start with neither '%' (pluto's keywords,
+# %default) nor '-' (whack options).
+_NAME_FORBIDDEN = frozenset('"\\[]')
+
+
+class ConnectionError(ValueError):  # the interface's name; it shadows the OSError builtin
+    """A connection description that cannot be used; the message names the whack option."""
+
+
+def build_connection(desc: dict[str, Any], *, warn: Warn | None = None) -> Connection:
+    """Check a connection description and build the Connection it describes.
+
+    ``warn`` receives the messages about values that were adjusted (clamped lifetimes, a
+    reduced rekey margin); they are not errors. Raises ConnectionError naming the option.
+    The result is not oriented yet (see :mod:`pluto.connections.orient`).
+    """
+    return _Builder(desc, warn or (lambda _text: None)).build()
+
+
+class _Builder:
+    def __init__(self, desc: Any, warn: Warn) -> None:
+        if not isinstance(desc, dict):
+            raise ConnectionError("connection description is not an object")
+        self.desc = desc
+        self.warn = warn
+        self.any_families: dict[str, int] = {}  # side -> family a %any6-like host implies
+
+    def build(self) -> Connection:
+        desc = self.desc
+        unknown = sorted(str(key) for key in desc if key not in _TOP_KEYS)
+        if unknown:
+            raise ConnectionError(f"unknown connection option '{unknown[0]}'")
+        name = self.name()
+        host_family = self.family("host_family")
+        client_family = self.family("client_family")
+        left = self.end(desc.get("left"), "left")
+        right = self.end(desc.get("right"), "right")
+        self.check_hosts(left, right, host_family)
+        self.check_clients(left, right, client_family)
+        policy = self.policy()
+        self.check_transport(policy, left, right)
+        ike, esp = self.proposals(policy)
+        lifetimes = self.lifetimes()
+        kind = Kind.TEMPLATE if left.host_is_any or right.host_is_any else Kind.PERMANENT
+        return Connection(name=name, left=left, right=right, policy=policy,
+                          lifetimes=lifetimes, ike=ike, esp=esp, kind=kind)
+
+    # -- name and ends ------------------------------------------------------------------
+
+    def name(self) -> str:
+        name = self.desc.get("name")
+        if name is None:
+            raise ConnectionError("--name: a connection needs a name")
+        if not isinstance(name, str):
+            raise ConnectionError("--name: the name must be a string")
+        if not name:
+            raise ConnectionError("--name: the name is empty")
+        if len(name) > MAX_NAME_LENGTH:
+            raise ConnectionError(f"--name: the name is longer than {MAX_NAME_LENGTH} "
+                                  "characters")
+        if not _usable_name(name):
+            raise ConnectionError(f"--name: {name!r} is not a usable connection name (use "
+                                  "letters, digits and punctuation other than quotes, "
+                                  "brackets and backslash; no spaces; not starting with "
+                                  "'%' or '-')")
+        return name
+
+    def end(self, raw: Any, side: str) -> End:
+        if raw is None:
+            raise ConnectionError(f"--host: the {side} end is missing")
+        if not isinstance(raw, dict):
+            raise ConnectionError(f"--host: the {side} end is not an object")
+        unknown = sorted(str(key) for key in raw if key not in _END_KEYS)
+        if unknown:
+            raise ConnectionError(f"unknown option '{unknown[0]}' for the {side} end")
+        host, any_family = _host(raw.get("host"), side)
+        end = End(host=host, id=_identity(raw.get("id")),
+                  ikeport=500 if raw.get("ikeport") is None else _port(raw["ikeport"]),
+                  nexthop=_nexthop(raw.get("nexthop")), client=_client(raw.get("client")),
+                  updown=_updown(raw.get("updown")))
+        if any_family is not None:
+            self.any_families[side] = any_family
+        return end
+
+    def family(self, key: str) -> int | None:
+        value = self.desc.get(key)
+        if value is None:
+            return None
+        if isinstance(value, bool) or value not in (4, 6):
+            raise ConnectionError(f"{_OPTION[key]}: address family must be 4 or 6, "
+                                  f"not {value!r}")
+        return value
+
+    def check_hosts(self, left: End, right: End, host_family: int | None) -> None:
+        if left.host_is_any and right.host_is_any:
+            raise ConnectionError("--host: both ends are %any; at least one end must be an "
+                                  "address of this host")
+        families = {end.host.version for end in (left, right) if end.host is not None}
+        families |= set(self.any_families.values())
+        if len(families) > 1:
+            raise ConnectionError(f"--host: {self.describe_host(left, 'left')} and "
+                                  f"{self.describe_host(right, 'right')} are not of the same "
+                                  "address family")
+        if host_family is not None and families and families != {host_family}:
+            family = families.pop()
+            raise ConnectionError(f"--host: IPv{family} address given with "
+                                  f"{'--ipv4' if host_family == 4 else '--ipv6'}")
+        for end in (left, right):
+            if end.nexthop is not None and end.host is not None \
+                    and end.nexthop.version != end.host.version:
+                raise ConnectionError(f"--nexthop: {end.nexthop} is not of the family of "
+                                      f"--host {end.host}")
+        if left.host is not None and (left.host, left.ikeport) == (right.host, right.ikeport):
+            raise ConnectionError(f"--host: both ends are {left.host} port {left.ikeport}")
+
+    def describe_host(self, end: End, side: str) -> str:
+        if end.host is not None:
+            return str(end.host)
+        return {None: "%any", 4: "0.0.0.0", 6: "%any6"}[self.any_families.get(side)]
+
+    def check_clients(self, left: End, right: End, client_family: int | None) -> None:
+        clients = [end.client for end in (left, right) if end.client is not None]
+        if client_family is not None:
+            for client in clients:
+                if client.version != client_family:
+                    raise ConnectionError(
+                        f"--client: '{client}' is not IPv{client_family} as "
+                        f"{'--tunnelipv4' if client_family == 4 else '--tunnelipv6'} says")
+        # What each end protects (its client, else its host) must be of one family.
+        selectors = [(end, end.selector()) for end in (left, right)]
+        known = [(end, sel) for end, sel in selectors if sel is not None]
+        if len(known) == 2 and known[0][1].version != known[1][1].version:
+            raise ConnectionError(f"--client: the ends protect {_describe_traffic(*known[0])} "
+                                  f"and {_describe_traffic(*known[1])}, which are not of the "
+                                  "same address family")
+
+    # -- policy and proposals -----------------------------------------------------------
+
+    def flag(self, key: str, default: bool) -> bool:
+        value = self.desc.get(key, default)
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            raise ConnectionError(f"{_OPTION[key]}: expected true or false, not {value!r}")
+        return value
+
+    def policy(self) -> Policy:
+        defaults = Policy()
+        auth_text = self.desc.get("auth")
+        if auth_text is None:
+            auth_text = defaults.auth.value
+        try:
+            auth = AuthBy(auth_text)
+        except ValueError:
+            raise ConnectionError(f"--psk/--rsasig: unknown authentication {auth_text!r} "
+                                  "(psk or rsasig)") from None
+        authenticate = self.flag("authenticate", defaults.authenticate)
+        # --authenticate alone asks for AH: ESP is then off unless asked for explicitly.
+        encrypt = self.flag("encrypt", defaults.encrypt and not authenticate)
+        if encrypt and authenticate:
+            raise ConnectionError("--encrypt/--authenticate: choose ESP (--encrypt) or AH "
+                                  "(--authenticate), not both")
+        if not encrypt and not authenticate:
+            raise ConnectionError("--encrypt/--authenticate: the connection needs ESP "
+                                  "(--encrypt) or AH (--authenticate)")
+        return Policy(auth=auth, encrypt=encrypt, authenticate=authenticate,
+                      tunnel=self.flag("tunnel", defaults.tunnel),
+                      pfs=self.flag("pfs", defaults.pfs),
+                      compress=self.flag("compress", defaults.compress),
+                      disablearrivalcheck=self.flag("disablearrivalcheck",
+                                                    defaults.disablearrivalcheck),
+                      ikev2=self.flag("ikev2", defaults.ikev2))
+
+    def check_transport(self, policy: Policy, left: End, right: End) -> None:
+        if policy.tunnel:
+            return
+        for end in (left, right):
+            if end.client is not None and not (
+                    end.host is not None and end.client == ipaddress.ip_network(end.host)):
+                raise ConnectionError(f"--client: '{end.client}' needs --tunnel (transport "
+                                      "mode protects only the hosts)")
+
+    def proposals(self, policy: Policy) -> tuple[str | None, str | None]:
+        ike = self.proposal_text("ike")
+        esp = self.proposal_text("esp")
+        try:
+            parse_ike(ike)
+        except ProposalError as err:
+            raise ConnectionError(f"--ike: {err}") from None
+        try:
+            if policy.encrypt:
+                parse_esp(esp, pfs=policy.pfs)
+            else:
+                parse_ah(esp, pfs=policy.pfs)
+        except ProposalError as err:
+            raise ConnectionError(f"--esp: {err}") from None
+        return ike, esp
+
+    def proposal_text(self, key: str) -> str | None:
+        value = self.desc.get(key)
+        if value is not None and not isinstance(value, str):
+            raise ConnectionError(f"{_OPTION[key]}: the proposal list must be a string")
+        return value
+
+    # -- lifetimes ----------------------------------------------------------------------
+
+    def lifetimes(self) -> Lifetimes:
+        defaults = Lifetimes()
+        ike = self.seconds("ikelifetime", defaults.ike, positive=True)
+        ipsec = self.seconds("ipseclifetime", defaults.ipsec, positive=True)
+        margin = self.seconds("rekeymargin", defaults.rekeymargin, positive=False)
+        fuzz = self.integer("rekeyfuzz", defaults.rekeyfuzz)
+        tries = self.integer("keyingtries", defaults.keyingtries)
+        rekey = self.flag("rekey", defaults.rekey)
+        if fuzz > _INT_MAX - 100 or margin > _INT_MAX // (100 + fuzz):
+            raise ConnectionError("--rekeymargin/--rekeyfuzz: values so large that they "
+                                  "overflow")
+        if ike > IKE_LIFETIME_MAXIMUM:
+            self.warn(f"IKE lifetime limited to the maximum allowed {IKE_LIFETIME_MAXIMUM}s")
+            ike = float(IKE_LIFETIME_MAXIMUM)
+        if ipsec > IPSEC_LIFETIME_MAXIMUM:
+            self.warn(f"IPsec lifetime limited to the maximum allowed "
+                      f"{IPSEC_LIFETIME_MAXIMUM}s")
+            ipsec = float(IPSEC_LIFETIME_MAXIMUM)
+        shortest, which = min((ipsec, "ipseclifetime"), (ike, "ikelifetime"))
+        if margin >= shortest:
+            reduced = shortest / 2
+            self.warn(f"rekeymargin ({_secs(margin)}s) >= {which} ({_secs(shortest)}s); "
+                      f"reducing rekeymargin to {_secs(reduced)} seconds")
+            margin = reduced
+        return Lifetimes(ike=ike, ipsec=ipsec, rekeymargin=margin, rekeyfuzz=float(fuzz),
+                         keyingtries=tries, rekey=rekey)
+
+    def seconds(self, key: str, default: float, *, positive: bool) -> float:
+        value = self.desc.get(key)
+        if value is None:
+            return float(default)
+        if isinstance(value, bool) or not isinstance(value, int | float) \
+                or not math.isfinite(value):
+            raise ConnectionError(f"{_OPTION[key]}: expected a number of seconds, "
+                                  f"not {value!r}")
+        if value < 0 or (positive and value == 0):
+            need = "more than 0" if positive else "0 or more"
+            raise ConnectionError(f"{_OPTION[key]}: {_secs(value)}s is not {need} seconds")
+        return float(value)
+
+    def integer(self, key: str, default: float) -> int:
+        value = self.desc.get(key)
+        if value is None:
+            return int(default)
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConnectionError(f"{_OPTION[key]}: expected a whole number, not {value!r}")
+        if value < 0:
+            raise ConnectionError(f"{_OPTION[key]}: {value} is negative")
+        return value
+
+
+def _usable_name(name: str) -> bool:
+    return (all("!" <= char <= "~" and char not in _NAME_FORBIDDEN for char in name)
+            and name[0] not in "%-")
+
+
+# --- one value each ---------------------------------------------------------------------
+
+def _text(value: Any, key: str) -> str:
+    if not isinstance(value, str):
+        raise ConnectionError(f"{_OPTION[key]}: expected a string, not {value!r}")
+    return value.strip()
+
+
+def _address(text: str) -> IPAddress | None:
+    """An IP address without zone index, or None."""
+    if "%" in text:
+        return None
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        return None
+
+
+def _host(value: Any, side: str) -> tuple[IPAddress | None, int | None]:
+    """The host address (None for %any) and, for %any6 and friends, the family implied."""
+    if value is None:
+        raise ConnectionError(f"--host: the {side} end has no host (an IP address or %any)")
+    text = _text(value, "host")
+    if text in _ANY_HOSTS:
+        return None, _ANY_HOSTS[text]
+    address = _address(text)
+    if address is None:
+        raise ConnectionError(f"--host: '{text}' is not an IP address or %any (names are not "
+                              "resolved)")
+    if address.is_unspecified:
+        return None, address.version  # 0.0.0.0 and :: mean %any, as in libreswan
+    if address.is_multicast:
+        raise ConnectionError(f"--host: '{text}' is a multicast address")
+    return address, None
+
+
+def _identity(value: Any) -> Identity | None:
+    if value is None:
+        return None
+    text = _text(value, "id")
+    try:
+        return parse_identity(text)
+    except IdentityError as err:
+        raise ConnectionError(f"--id: {err}") from None
+
+
+def _port(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
+        raise ConnectionError(f"--ikeport: {value!r} is not a port number (1..65535)")
+    return value
+
+
+def _nexthop(value: Any) -> IPAddress | None:
+    if value is None:
+        return None
+    text = _text(value, "nexthop")
+    if text == "%direct":
+        return None  # the peer is on the link: no next hop
+    address = _address(text)
+    if address is None or address.is_unspecified:
+        raise ConnectionError(f"--nexthop: '{text}' is not an IP address or %direct")
+    return address
+
+
+def _client(value: Any) -> IPNetwork | None:
+    if value is None:
+        return None
+    text = _text(value, "client")
+    try:
+        return ipaddress.ip_network(text, strict=True)
+    except ValueError:
+        pass
+    try:
+        network = ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        raise ConnectionError(f"--client: '{text}' is not a subnet") from None
+    raise ConnectionError(f"--client: '{text}' has host bits set; did you mean {network}?")
+
+
+def _updown(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = _text(value, "updown")
+    if not text:
+        raise ConnectionError("--updown: the command is empty")
+    return text
+
+
+def _describe_traffic(end: End, selector: IPNetwork) -> str:
+    return f"'{selector}'" if end.client is not None else f"host {end.host}"
+
+
+def _secs(value: float) -> str:
+    """Seconds as libreswan prints them: whole numbers without a fraction."""
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
