@@ -1,0 +1,96 @@
+"""Installing a negotiated Child SA into the kernel (both directions plus policies), and
+removing it again, through the KernelOps interface.
+
+Keys: RFC 7296 §2.17 takes the initiator-to-responder keys first, so the exchange initiator's
+outbound SA uses ``encr_i``/``integ_i`` and the responder's inbound SA the same keys.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pluto.engine.states import ChildSa, IkeSa
+from pluto.kernel.ops import KernelError, PolicySpec, SaId, SaSpec
+
+if TYPE_CHECKING:
+    from pluto.engine.core import Pluto
+
+
+def _integ_name(chosen) -> str | None:
+    if chosen.integ is None or chosen.integ.is_none:
+        return None
+    return chosen.integ.fqn
+
+
+def install(core: Pluto, ike: IkeSa, child: ChildSa, keys) -> None:
+    """Add inbound and outbound SAs and the in/fwd/out policies; KernelError undoes it all."""
+    conn, chosen = child.conn, child.chosen
+    local, remote = ike.local[0], ike.remote[0]
+    mode = "tunnel" if conn.policy.tunnel else "transport"
+    reqid = core.next_reqid()
+    if child.initiator:
+        out_keys, in_keys = (keys.encr_i, keys.integ_i), (keys.encr_r, keys.integ_r)
+    else:
+        out_keys, in_keys = (keys.encr_r, keys.integ_r), (keys.encr_i, keys.integ_i)
+    lifetime = conn.lifetimes.ipsec
+
+    def spec(dst, src, spi, src_sel, dst_sel, key_pair) -> SaSpec:
+        return SaSpec(id=SaId(dst, spi, "esp"), src=src, mode=mode, src_selector=src_sel,
+                      dst_selector=dst_sel, encrypt=chosen.encr.fqn if chosen.encr else None,
+                      encrypt_key=key_pair[0], encrypt_key_bits=chosen.encr_key_bits,
+                      integ=_integ_name(chosen), integ_key=key_pair[1], reqid=reqid,
+                      lifetime_seconds=lifetime, esn=chosen.esn)
+
+    inbound = spec(local, remote, child.inbound_spi, child.remote_ts, child.local_ts, in_keys)
+    outbound = spec(remote, local, child.outbound_spi, child.local_ts, child.remote_ts,
+                    out_keys)
+    policies = [
+        PolicySpec("out", child.local_ts, child.remote_ts, local, remote, mode, "esp", reqid),
+        PolicySpec("in", child.remote_ts, child.local_ts, remote, local, mode, "esp", reqid),
+        PolicySpec("fwd", child.remote_ts, child.local_ts, remote, local, mode, "esp", reqid),
+    ]
+    try:
+        for sa in (inbound, outbound):
+            core.kernel.add_sa(sa)
+            child.sas.append(sa)
+        for policy in policies:
+            core.kernel.add_policy(policy)
+            child.policies.append(policy)
+    except KernelError:
+        uninstall(core, child)
+        raise
+    child.add_time = core.clock.wall()
+    core.logger.debug("kernel", f"#{child.serial}: installed inbound SA "
+                                f"{child.inbound_spi:#010x} and outbound SA "
+                                f"{child.outbound_spi:#010x}, reqid {reqid}")
+
+
+def uninstall(core: Pluto, child: ChildSa) -> None:
+    for policy in reversed(child.policies):
+        try:
+            core.kernel.delete_policy(policy)
+        except KernelError as err:
+            child.logger.log(f"kernel: {err}")
+    for sa in reversed(child.sas):
+        try:
+            core.kernel.delete_sa(sa.id)
+        except KernelError as err:
+            child.logger.log(f"kernel: {err}")
+    child.policies.clear()
+    child.sas.clear()
+
+
+def tunnel_text(child: ChildSa) -> str:
+    """``IPsec tunnel [198.18.1.0/24===198.18.2.0/24] {ESP=>0x... <0x... xfrm=... DPD=passive}``"""
+    chosen = child.chosen
+    mode = "tunnel" if child.conn.policy.tunnel else "transport mode"
+    xfrm = chosen.encr.fqn if chosen.encr else "NULL"
+    if chosen.encr is not None and chosen.encr.variable_key:
+        xfrm = f"{xfrm}_{chosen.encr_key_bits}"
+    integ = _integ_name(chosen)
+    if integ is not None:
+        xfrm = f"{xfrm}-{integ}"
+    esp = "ESP/ESN" if chosen.esn else "ESP"
+    return (f"IPsec {mode} [{child.local_ts}==={child.remote_ts}] "
+            f"{{{esp}=>0x{child.outbound_spi:08x} <0x{child.inbound_spi:08x} xfrm={xfrm} "
+            "DPD=passive}")

@@ -1,0 +1,54 @@
+"""SA lifetimes: when to rekey and when to replace (expire), as pluto(8) describes.
+
+The initiator rekeys ``rekeymargin`` plus a random part of up to ``rekeyfuzz`` percent of the
+margin before the lifetime ends; the responder waits half that margin, so that the original
+initiator normally rekeys first. At the end of the lifetime the SA is replaced (deleted).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pluto.engine.states import ChildSa, IkeSa, State
+
+if TYPE_CHECKING:
+    from pluto.engine.core import Pluto
+
+
+def rekey_delay(core: Pluto, lifetime: float, margin: float, fuzz_percent: float,
+                initiator: bool) -> float:
+    fuzz = margin * fuzz_percent / 100.0
+    extra = core.rand.randbelow(int(fuzz) + 1) if fuzz >= 1 else 0
+    before = margin + extra
+    if not initiator:
+        before /= 2
+    return max(0.0, lifetime - before)
+
+
+def _schedule(core: Pluto, state: State, lifetime: float, initiator: bool) -> None:
+    lt = state.conn.lifetimes
+    if lt.rekey:
+        delay = rekey_delay(core, lifetime, lt.rekeymargin, lt.rekeyfuzz, initiator)
+        core.schedule(state, "rekey", delay, lambda: _rekey_due(core, state))
+    core.schedule(state, "replace", lifetime, lambda: _expired(core, state))
+
+
+def schedule_ike(core: Pluto, ike: IkeSa) -> None:
+    _schedule(core, ike, ike.conn.lifetimes.ike, ike.initiator)
+
+
+def schedule_child(core: Pluto, child: ChildSa) -> None:
+    _schedule(core, child, child.conn.lifetimes.ipsec, child.initiator)
+
+
+def _rekey_due(core: Pluto, state: State) -> None:
+    # CREATE_CHILD_SA rekeying is not implemented yet: the SA is replaced when it expires.
+    state.logger.debug("base", f"#{state.serial}: rekey time reached (rekey not implemented; "
+                               "waiting for replace)")
+
+
+def _expired(core: Pluto, state: State) -> None:
+    from pluto.ikev2 import informational
+
+    state.logger.log(f"{state.kind.name}: lifetime expired; deleting")
+    informational.delete_sa(core, state)

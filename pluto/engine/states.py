@@ -1,0 +1,186 @@
+"""IKE and Child SA states: libreswan's state names, their stories, and the state table.
+
+A state has a serial number (``#1``, ``#2``...) that never repeats in one pluto run. An IKE SA
+state owns its Child SA states; a Child state points back at its IKE SA by serial. Lookups
+are hash-keyed: by serial, by the IKE SPI pair, and by (initiator SPI, peer) for the IKE_SA_INIT
+exchange, where the responder's SPI is not known yet.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from pluto.connections.connection import Connection, IPNetwork
+from pluto.engine.host import Endpoint
+from pluto.log import Logger
+
+
+class StateKind(enum.Enum):
+    """(number, story); the number also makes whack's RC_NEW_STATE code."""
+
+    STATE_V2_IKE_SA_INIT_I = (1, "sent IKE_SA_INIT request")
+    STATE_V2_IKE_SA_INIT_R = (2, "sent IKE_SA_INIT response")
+    STATE_V2_IKE_AUTH_I = (3, "sent IKE_AUTH request")
+    STATE_V2_ESTABLISHED_IKE_SA = (4, "established IKE SA")
+    STATE_V2_IKE_AUTH_CHILD_I0 = (5, "ephemeral: initiator creating Child SA in IKE_AUTH")
+    STATE_V2_IKE_AUTH_CHILD_R0 = (6, "ephemeral: responder creating Child SA in IKE_AUTH")
+    STATE_V2_ESTABLISHED_CHILD_SA = (7, "established Child SA")
+    STATE_V2_ZOMBIE = (8, "deleting")
+
+    @property
+    def number(self) -> int:
+        return self.value[0]
+
+    @property
+    def story(self) -> str:
+        return self.value[1]
+
+    @property
+    def established(self) -> bool:
+        return self in (StateKind.STATE_V2_ESTABLISHED_IKE_SA,
+                        StateKind.STATE_V2_ESTABLISHED_CHILD_SA)
+
+
+@dataclass
+class Outstanding:
+    """Our request waiting for its response: what to resend and how often we did."""
+
+    message_id: int
+    exchange: int
+    datagram: bytes
+    first_sent: float
+    retransmits: int = 0
+    on_response: Any = None  # handler(core, ike, msg, payloads) for the response
+
+
+@dataclass
+class State:
+    serial: int
+    conn: Connection
+    kind: StateKind
+    logger: Logger
+    created: float = 0.0  # monotonic
+    whack: Any = None  # the WhackReply following this negotiation (sync initiate)
+    timers: dict[str, Any] = field(default_factory=dict)  # event name -> Timer
+
+    @property
+    def label(self) -> str:
+        return f"{self.conn.label} #{self.serial}"
+
+
+@dataclass
+class IkeSa(State):
+    initiator: bool = True
+    local: Endpoint | None = None
+    remote: Endpoint | None = None
+    spi_i: bytes = b""
+    spi_r: bytes = bytes(8)
+    # IKE_SA_INIT material
+    ike_proposals: list = field(default_factory=list)
+    offered_sa: Any = None  # SAPayload we offered (initiator)
+    ke_group: Any = None  # KeAlgorithm used in our KE payload
+    keypair: Any = None
+    ni: bytes = b""
+    nr: bytes = b""
+    cookie: bytes = b""
+    init_request: bytes = b""  # the IKE_SA_INIT messages, for AUTH
+    init_response: bytes = b""
+    chosen: Any = None  # negotiation.Chosen
+    keys: Any = None  # keys.IkeSaKeys
+    protector: Any = None  # protection.Protector
+    peer_id: Any = None  # Identity
+    # message IDs (RFC 7296 §2.3 with a window of one)
+    next_request_id: int = 0  # the message ID of our next request
+    outstanding: Outstanding | None = None
+    next_peer_request_id: int = 0  # the message ID the peer's next request must carry
+    last_response: tuple[int, list[bytes]] | None = None  # (message ID, datagrams) to replay
+    # the first Child SA (IKE_AUTH) being negotiated
+    child_offer: Any = None  # (SAPayload, inbound SPI, esp proposals, larval child)
+    children: list[int] = field(default_factory=list)  # Child serials
+    established_at: float | None = None
+    keying_try: int = 1
+    failure_notify: int | None = None
+
+
+@dataclass
+class ChildSa(State):
+    ike_serial: int = 0
+    initiator: bool = True  # were we the initiator of the exchange that created it
+    chosen: Any = None
+    inbound_spi: int = 0
+    outbound_spi: int = 0
+    local_ts: IPNetwork | None = None
+    remote_ts: IPNetwork | None = None
+    sas: list = field(default_factory=list)  # kernel SaSpec installed (inbound first)
+    policies: list = field(default_factory=list)
+    add_time: float = 0.0  # wall clock
+    established_at: float | None = None
+
+
+class StateTable:
+    """Every state of one pluto; serials count up from 1 and are never reused."""
+
+    def __init__(self) -> None:
+        self._next_serial = 1
+        self._by_serial: dict[int, State] = {}
+        self._by_spis: dict[tuple[bytes, bytes], IkeSa] = {}
+        self._by_init: dict[tuple[bytes, Endpoint], IkeSa] = {}
+
+    def next_serial(self) -> int:
+        serial = self._next_serial
+        self._next_serial += 1
+        return serial
+
+    def add(self, state: State) -> None:
+        self._by_serial[state.serial] = state
+        if isinstance(state, IkeSa):
+            self._index(state)
+
+    def _index(self, ike: IkeSa) -> None:
+        self._by_spis[(ike.spi_i, ike.spi_r)] = ike
+        if ike.remote is not None:
+            self._by_init[(ike.spi_i, ike.remote)] = ike
+
+    def rekeyed_spis(self, ike: IkeSa, spi_r: bytes) -> None:
+        """The responder's SPI became known: re-index."""
+        self._by_spis.pop((ike.spi_i, ike.spi_r), None)
+        ike.spi_r = spi_r
+        self._index(ike)
+
+    def remove(self, state: State) -> None:
+        self._by_serial.pop(state.serial, None)
+        if isinstance(state, IkeSa):
+            if self._by_spis.get((state.spi_i, state.spi_r)) is state:
+                del self._by_spis[(state.spi_i, state.spi_r)]
+            key = (state.spi_i, state.remote)
+            if self._by_init.get(key) is state:
+                del self._by_init[key]
+
+    def get(self, serial: int) -> State | None:
+        return self._by_serial.get(serial)
+
+    def ike(self, serial: int) -> IkeSa | None:
+        state = self._by_serial.get(serial)
+        return state if isinstance(state, IkeSa) else None
+
+    def by_spis(self, spi_i: bytes, spi_r: bytes) -> IkeSa | None:
+        return self._by_spis.get((spi_i, spi_r))
+
+    def by_init(self, spi_i: bytes, remote: Endpoint) -> IkeSa | None:
+        return self._by_init.get((spi_i, remote))
+
+    def __iter__(self) -> Iterator[State]:
+        return iter(sorted(self._by_serial.values(), key=lambda s: s.serial))
+
+    def __len__(self) -> int:
+        return len(self._by_serial)
+
+    def children_of(self, ike: IkeSa) -> list[ChildSa]:
+        return [c for c in (self._by_serial.get(s) for s in ike.children)
+                if isinstance(c, ChildSa)]
+
+    def for_connection(self, conn: Connection) -> list[State]:
+        return [s for s in self if s.conn is conn]

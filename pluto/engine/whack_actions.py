@@ -1,0 +1,295 @@
+"""The whack actions (pluto/whack_protocol.py): one handler per action, run in order.
+
+A sync ``initiate`` keeps the reply stream open: the negotiation's log lines stream to whack
+and the actions after it wait until it has succeeded or failed (see pluto/engine/outcome.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from pluto.connections.connection import Kind
+from pluto.engine.host import WhackReply
+from pluto.engine.states import IkeSa
+from pluto.whack_protocol import (
+    RC_BADWHACKMESSAGE,
+    RC_COMMENT,
+    RC_DEAF,
+    RC_DUPNAME,
+    RC_ORIENT,
+    RC_UNKNOWN_NAME,
+    RC_WILDCARD,
+)
+
+if TYPE_CHECKING:
+    from pluto.engine.core import Pluto
+
+
+class _Request:
+    """One whack request: its actions, where it is, and the stream it answers on."""
+
+    def __init__(self, core: Pluto, actions: list[dict], reply: WhackReply) -> None:
+        self.core, self.actions, self.reply = core, actions, reply
+        self.index = 0
+        self.rc = 0
+
+    def line(self, rc: int, text: str) -> None:
+        self.reply.line(rc, text)
+
+    def done(self, rc: int = 0) -> None:
+        """A pending action (sync initiate) finished: carry on with the next one."""
+        if rc:
+            self.rc = rc
+        self.resume()
+
+    def resume(self) -> None:
+        while self.index < len(self.actions):
+            action = self.actions[self.index]
+            self.index += 1
+            handler = HANDLERS.get(action.get("action"))
+            if handler is None:
+                self.fail(RC_BADWHACKMESSAGE, f"unknown whack action {action.get('action')!r}")
+                return
+            try:
+                result = handler(self.core, action, self)
+            except (KeyError, TypeError, ValueError) as err:
+                self.fail(RC_BADWHACKMESSAGE, f"bad {action.get('action')} request: {err}")
+                return
+            if result == "pending":
+                return
+            if isinstance(result, int) and result:
+                self.rc = result
+                self.reply.done(result)
+                return
+        self.reply.done(self.rc)
+
+    def fail(self, rc: int, text: str) -> int:
+        self.core.logger.log(text)
+        self.reply.line(rc, text)
+        return rc
+
+
+def run(core: Pluto, actions: list[dict], reply: WhackReply) -> None:
+    _Request(core, actions, reply).resume()
+
+
+Handler = Callable[["Pluto", dict, _Request], Any]
+
+
+def _say(core: Pluto, req: _Request, text: str, rc: int = RC_COMMENT) -> None:
+    core.logger.log(text)
+    req.line(rc, text)
+
+
+def _add(core: Pluto, action: dict, req: _Request):
+    from pluto.connections.builder import ConnectionError as BadConnection
+    from pluto.connections.builder import build_connection
+    from pluto.connections.orient import orient
+
+    desc = action["connection"]
+    name = desc.get("name", "?") if isinstance(desc, dict) else "?"
+    try:
+        conn = build_connection(desc, warn=lambda text: _say(core, req, f'"{name}": {text}'))
+    except BadConnection as err:
+        return req.fail(RC_BADWHACKMESSAGE, f'"{name}": {err}')
+    if core.connections.get(conn.name) is not None:
+        return req.fail(RC_DUPNAME, f'attempt to redefine connection "{conn.name}"')
+    try:
+        orient(conn, core.options.listen)
+    except BadConnection as err:
+        return req.fail(RC_ORIENT, f'"{conn.name}": {err}')
+    if conn.that.host is None:
+        conn.kind = Kind.TEMPLATE
+    core.connections.add(conn)
+    _say(core, req, f'added IKEv2 connection "{conn.name}"')
+    return 0
+
+
+def _named(core: Pluto, action: dict, req: _Request):
+    name = action["name"]
+    conn = core.connections.get(name)
+    if conn is None:
+        req.fail(RC_UNKNOWN_NAME, f'no connection named "{name}"')
+    return conn
+
+
+def _delete(core: Pluto, action: dict, req: _Request):
+    from pluto.ikev2 import informational
+
+    conn = _named(core, action, req)
+    if conn is None:
+        return RC_UNKNOWN_NAME
+    informational.terminate_connection(core, conn)
+    for instance in list(core.connections.instances_of(conn)) if conn.kind is Kind.TEMPLATE \
+            else []:
+        informational.terminate_connection(core, instance)
+    core.connections.delete(conn.name)
+    core.logger.log(f'"{conn.name}": deleting connection')
+    return 0
+
+
+def _initiate(core: Pluto, action: dict, req: _Request):
+    from pluto.ikev2 import ike_sa_init
+
+    conn = _named(core, action, req)
+    if conn is None:
+        return RC_UNKNOWN_NAME
+    if not core.listening:
+        return req.fail(RC_DEAF, "need --listen before --initiate")
+    if conn.that.host is None:
+        return req.fail(RC_WILDCARD, f'"{conn.name}": cannot initiate a connection whose '
+                                     "peer is %any")
+    live = [s for s in core.states if s.conn is conn and isinstance(s, IkeSa)
+            and s.kind.established]
+    if live:
+        _say(core, req, f'"{conn.name}": connection is already up with IKE SA '
+                        f'#{live[0].serial}')
+        return 0
+    if action.get("async"):
+        ike_sa_init.initiate(core, conn)
+        return 0
+    ike_sa_init.initiate(core, conn, whack=req)
+    # The negotiation may already have ended (an immediate local failure).
+    return "pending" if _still_following(core, req) else 0
+
+
+def _still_following(core: Pluto, req: _Request) -> bool:
+    return any(s.whack is req for s in core.states)
+
+
+def _terminate(core: Pluto, action: dict, req: _Request):
+    from pluto.ikev2 import informational
+
+    conn = _named(core, action, req)
+    if conn is None:
+        return RC_UNKNOWN_NAME
+    _say(core, req, f'"{conn.name}": terminating SAs using this connection')
+    informational.terminate_connection(core, conn)
+    return 0
+
+
+def _deletestate(core: Pluto, action: dict, req: _Request):
+    from pluto.ikev2 import informational
+
+    state = core.states.get(int(action["serial"]))
+    if state is None:
+        return req.fail(RC_UNKNOWN_NAME, f"no state #{action['serial']}")
+    informational.delete_sa(core, state)
+    return 0
+
+
+def _status_lines(kind: str) -> Callable:
+    def handler(core: Pluto, action: dict, req: _Request):
+        from pluto.engine import status
+
+        lines = status.lines(core, kind, json_form=bool(action.get("json")))
+        for line in lines:
+            req.line(RC_COMMENT, line)
+        return 0
+
+    return handler
+
+
+def _shutdown(core: Pluto, action: dict, req: _Request):
+    _say(core, req, "shutting down")
+    core.shutdown()
+    return 0
+
+
+def _debug(core: Pluto, action: dict, req: _Request):
+    from pluto.log import DebugError, apply_debug_option
+
+    for option, value in action["options"]:
+        try:
+            apply_debug_option(core.logger.flags, option, value)
+        except DebugError as err:
+            return req.fail(RC_BADWHACKMESSAGE, str(err))
+    return 0
+
+
+def _impair(core: Pluto, action: dict, req: _Request):
+    from pluto import impair
+
+    for option, value in action["arguments"]:
+        word = str(value).strip().lower()
+        try:
+            if option == "--impair" and word == "help":
+                for line in impair.help_text().splitlines():
+                    req.line(RC_COMMENT, line)
+            elif option == "--impair" and word == "list":
+                for line in core.impairs.list_lines():
+                    req.line(RC_COMMENT, line)
+            elif option == "--impair":
+                for act in core.impairs.apply(value):
+                    _impair_action(core, act, req)
+            else:
+                core.impairs.remove(value)
+        except impair.ImpairError as err:
+            return req.fail(RC_BADWHACKMESSAGE, str(err))
+    return 0
+
+
+def _impair_action(core: Pluto, act, req: _Request) -> None:
+    from pluto.ikev2 import informational
+
+    state = core.states.get(act.value) if act.value is not None else None
+    name = act.spec.name
+    if state is None:
+        req.fail(RC_UNKNOWN_NAME, f"impair {name}: no state #{act.value}")
+        return
+    core.logger.impair(f"{name} #{state.serial}")
+    if name in ("liveness", "send-liveness") and isinstance(state, IkeSa):
+        informational.send_liveness(core, state)
+    elif name in ("replace", "delete"):
+        informational.delete_sa(core, state)
+    else:
+        req.line(RC_COMMENT, f"impair {name} is not implemented yet")
+
+
+def _listen(core: Pluto, action: dict, req: _Request):
+    core.listening = True
+    from pluto.engine.host import format_endpoint
+
+    for endpoint in core.options.listen:
+        _say(core, req, f"adding UDP interface {format_endpoint(endpoint)}")
+    _say(core, req, "listening for IKE messages")
+    return 0
+
+
+def _unlisten(core: Pluto, action: dict, req: _Request):
+    core.listening = False
+    _say(core, req, "no longer listening for IKE messages")
+    return 0
+
+
+def _not_yet(core: Pluto, action: dict, req: _Request):
+    return req.fail(RC_BADWHACKMESSAGE, f"whack action {action['action']} is not implemented "
+                                        "yet")
+
+
+def _nothing(core: Pluto, action: dict, req: _Request):
+    return 0
+
+
+HANDLERS: dict[str, Handler] = {
+    "add": _add,
+    "delete": _delete,
+    "deletestate": _deletestate,
+    "initiate": _initiate,
+    "terminate": _terminate,
+    "status": _status_lines("status"),
+    "showstates": _status_lines("showstates"),
+    "trafficstatus": _status_lines("trafficstatus"),
+    "shutdown": _shutdown,
+    "debug": _debug,
+    "impair": _impair,
+    "listen": _listen,
+    "unlisten": _unlisten,
+    "route": _nothing,
+    "unroute": _nothing,
+    "rekey-ike": _not_yet,
+    "rekey-child": _not_yet,
+    "myid": _not_yet,
+    "rereadsecrets": _not_yet,
+}
