@@ -75,14 +75,14 @@ class FakeClock:
 
 class Transport(Protocol):
     def send(self, data: bytes, local: Endpoint, remote: Endpoint) -> None:
-        """Send one UDP datagram (IKE message, with the non-ESP marker already added on 4500)."""
+        """Send one IKE message as a UDP datagram; on the NAT-T port the server adds the non-ESP marker."""
 
 
 class WhackReply(Protocol):
     """The reply stream of one whack request."""
 
     def line(self, rc: int, text: str) -> None:
-        """One line to whack (also written to the log by the caller, as pluto does)."""
+        """One line to whack; the core writes the same line to the log itself, as pluto does."""
 
     def done(self, rc: int = 0) -> None:
         """The request is finished; the stream closes."""

@@ -1,0 +1,229 @@
+"""The pluto command line (pluto(8)), parsed into :class:`PlutoOptions`.
+
+Debug and impair options go through :mod:`pluto.debug_options`, shared with whack. Every
+other option is one of the manual's; a bad one raises :class:`OptionsError` whose message
+names it, and pluto exits 1.
+
+Ports: ``--ikeport N`` (default 500) moves only the IKE port. The NAT-T port is separate, as in
+libreswan: ``--natikeport N`` (also spelt ``--natt-port``; default 4500); ``--natikeport 0``
+opens no NAT-T sockets, which lets several plutos share one address on different IKE ports.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from dataclasses import dataclass, field
+
+from pluto.debug_options import DebugImpairOptions, OptionError, extract
+from pluto.engine.host import Endpoint, IPAddress
+
+DEFAULT_RUNDIR = "/run/pluto"
+DEFAULT_SECRETS = "/etc/ipsec.secrets"
+DEFAULT_IKE_PORT = 500
+DEFAULT_NAT_IKE_PORT = 4500
+
+
+class OptionsError(ValueError):
+    """A bad pluto command line; the message names the option."""
+
+
+@dataclass
+class PlutoOptions:
+    nofork: bool = False
+    stderrlog: bool = False
+    logfile: str | None = None
+    rundir: str = DEFAULT_RUNDIR
+    ctlbase: str | None = None
+    secretsfile: str = DEFAULT_SECRETS
+    ikeport: int = DEFAULT_IKE_PORT
+    natikeport: int = DEFAULT_NAT_IKE_PORT  # 0: no NAT-T sockets
+    interfaces: list[str] = field(default_factory=list)
+    listen: list[IPAddress] = field(default_factory=list)
+    uniqueids: bool = False
+    force_busy: bool = False
+    noklips: bool = False
+    nhelpers: int = -1  # -1: as many as there are CPUs less one (libreswan's default)
+    debug_impair: DebugImpairOptions = field(default_factory=DebugImpairOptions)
+    wants_help: bool = False
+    wants_version: bool = False
+
+    @property
+    def ctl_path(self) -> str:
+        """The whack socket: ``<ctlbase>.ctl`` or ``<rundir>/pluto.ctl``."""
+        if self.ctlbase is not None:
+            return self.ctlbase + ".ctl"
+        return os.path.join(self.rundir, "pluto.ctl")
+
+    @property
+    def pid_path(self) -> str:
+        """The lock file: ``<ctlbase>.pid`` or ``<rundir>/pluto.pid``."""
+        if self.ctlbase is not None:
+            return self.ctlbase + ".pid"
+        return os.path.join(self.rundir, "pluto.pid")
+
+    def make_paths_absolute(self) -> None:
+        """Before the daemon changes directory to /, relative paths must be resolved."""
+        self.rundir = os.path.abspath(self.rundir)
+        if self.ctlbase is not None:
+            self.ctlbase = os.path.abspath(self.ctlbase)
+        if self.logfile is not None:
+            self.logfile = os.path.abspath(self.logfile)
+        self.secretsfile = os.path.abspath(self.secretsfile)
+
+
+@dataclass(frozen=True)
+class CoreOptions:
+    """What the protocol core needs to know of the command line (``Pluto(options=...)``).
+
+    ``listen`` holds the IKE endpoints (address, --ikeport): a connection end is ours when its
+    (host, ikeport) is one of them. ``nat_listen`` holds the NAT-T endpoints.
+    """
+
+    uniqueids: bool = False
+    force_busy: bool = False
+    nhelpers: int = 0
+    listen: tuple[Endpoint, ...] = ()
+    nat_listen: tuple[Endpoint, ...] = ()
+    ikeport: int = DEFAULT_IKE_PORT
+    natikeport: int = DEFAULT_NAT_IKE_PORT
+
+
+# Options that take a value, and the attribute each sets.
+_VALUED = {
+    "--logfile": "logfile",
+    "--rundir": "rundir",
+    "--ctlbase": "ctlbase",
+    "--secretsfile": "secretsfile",
+    "--ikeport": "ikeport",
+    "--natikeport": "natikeport",
+    "--natt-port": "natikeport",
+    "--interface": "interfaces",
+    "--listen": "listen",
+    "--nhelpers": "nhelpers",
+}
+_FLAGS = {
+    "--nofork": "nofork",
+    "--stderrlog": "stderrlog",
+    "--uniqueids": "uniqueids",
+    "--force-busy": "force_busy",
+    "--noklips": "noklips",
+    "--help": "wants_help",
+    "-h": "wants_help",
+    "--version": "wants_version",
+}
+
+
+def parse_options(argv: list[str]) -> PlutoOptions:
+    """Parse pluto's arguments; OptionsError names the first bad one."""
+    try:
+        debug_impair, rest = extract(argv)
+    except OptionError as err:
+        raise OptionsError(str(err)) from None
+    opts = PlutoOptions(debug_impair=debug_impair)
+    seen: set[str] = set()
+    i = 0
+    while i < len(rest):
+        arg = rest[i]
+        name, eq, inline = arg.partition("=") if arg.startswith("--") else (arg, "", "")
+        if name in _FLAGS:
+            if eq:
+                raise OptionsError(f"{name} takes no value")
+            setattr(opts, _FLAGS[name], True)
+        elif name in _VALUED:
+            if eq:
+                value = inline
+            elif i + 1 < len(rest):
+                i += 1
+                value = rest[i]
+            else:
+                raise OptionsError(f"{name} needs a value")
+            _set_valued(opts, name, value, seen)
+        elif arg.startswith("-"):
+            raise OptionsError(f"unknown option '{arg}' (try --help)")
+        else:
+            raise OptionsError(f"unexpected argument '{arg}': pluto takes only options")
+        i += 1
+    if opts.ctlbase is not None and "--rundir" in seen:
+        raise OptionsError("--ctlbase and --rundir both say where the control files go; "
+                           "give one of them")
+    if opts.natikeport == opts.ikeport:
+        raise OptionsError(f"--natikeport {opts.natikeport}: the NAT-T port must differ from "
+                           f"the IKE port (--ikeport)")
+    return opts
+
+
+def _set_valued(opts: PlutoOptions, name: str, value: str, seen: set[str]) -> None:
+    attr = _VALUED[name]
+    repeatable = attr in ("interfaces", "listen")
+    if not repeatable and attr in seen:
+        raise OptionsError(f"{name} given twice")
+    seen.add(attr)
+    seen.add(name)
+    if attr in ("logfile", "rundir", "ctlbase", "secretsfile"):
+        if not value:
+            raise OptionsError(f"{name}: the path is empty")
+        setattr(opts, attr, value)
+    elif attr == "ikeport":
+        opts.ikeport = _number(name, value, 1, 65535)
+    elif attr == "natikeport":
+        opts.natikeport = _number(name, value, 0, 65535)
+    elif attr == "nhelpers":
+        opts.nhelpers = _number(name, value, -1, 1024)
+    elif attr == "interfaces":
+        if not value or "/" in value or len(value) > 15:
+            raise OptionsError(f"{name}: '{value}' is not an interface name")
+        opts.interfaces.append(value)
+    elif attr == "listen":
+        try:
+            address = ipaddress.ip_address(value)
+        except ValueError:
+            raise OptionsError(f"{name}: '{value}' is not an IP address") from None
+        if address.is_unspecified or address.is_multicast:
+            raise OptionsError(f"{name}: '{value}' is not a unicast address of this host")
+        if address not in opts.listen:
+            opts.listen.append(address)
+
+
+def _number(name: str, text: str, low: int, high: int) -> int:
+    try:
+        value = int(text, 10)
+    except ValueError:
+        raise OptionsError(f"{name}: '{text}' is not a number") from None
+    if not low <= value <= high:
+        raise OptionsError(f"{name}: {value} is out of range ({low}-{high})")
+    return value
+
+
+def effective_helpers(requested: int) -> int:
+    """``--nhelpers -1`` (the default) means one helper per CPU less one, as in libreswan."""
+    if requested >= 0:
+        return requested
+    return max((os.cpu_count() or 1) - 1, 0)
+
+
+USAGE = """\
+usage: pluto [--nofork] [--stderrlog] [--logfile FILE] [--rundir DIR] [--ctlbase PATH]
+             [--secretsfile FILE] [--ikeport N] [--natikeport N] [--interface NAME]
+             [--listen ADDR] [--uniqueids] [--force-busy] [--noklips] [--nhelpers N]
+             [--debug CLASS[,CLASS...]] [--no-debug CLASS] [--debug-NAME]
+             [--impair NAME[:VALUE]] [--no-impair NAME]
+             [--help] [--version]
+
+  --nofork           stay in the foreground; print "Pluto initialized" when ready
+  --stderrlog        log to stderr (default: syslog, facility authpriv)
+  --logfile FILE     append the log to FILE, with timestamps
+  --rundir DIR       where pluto.ctl (whack's socket) and pluto.pid go (default /run/pluto)
+  --ctlbase PATH     the old form: PATH.ctl and PATH.pid
+  --secretsfile FILE the secrets file, globbed (default /etc/ipsec.secrets)
+  --ikeport N        the IKE port (default 500)
+  --natikeport N     the NAT-T port (default 4500; 0: none); also --natt-port
+  --interface NAME   listen on NAME's addresses (repeatable)
+  --listen ADDR      listen on ADDR (repeatable); default: every address of the host
+  --uniqueids        a new IKE SA for a peer ID replaces the older ones
+  --force-busy       act as if under attack: ask every initiator for a COOKIE
+  --noklips          record SAs in memory instead of the kernel (nostack)
+  --nhelpers N       crypto helper count (-1: one per CPU less one)
+  --debug help       list the debug classes
+  --impair help      list the impairs; --impair list shows what is set
+"""
