@@ -95,7 +95,7 @@ def make_pluto_core(*, opts: PlutoOptions, transport, logger: Logger,
     clock = SystemClock()
     rand = RandomSource()
     try:
-        secrets = Secrets.load([opts.secretsfile])
+        secrets = Secrets.load([opts.secretsfile], warn=logger.log)
     except (SecretsError, OSError) as err:
         raise StartupError(f"--secretsfile {opts.secretsfile}: {err}") from None
     options = engine_options(core_options, opts, getattr(core, "CoreOptions", None))
