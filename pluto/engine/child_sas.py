@@ -22,12 +22,22 @@ def _integ_name(chosen) -> str | None:
     return chosen.integ.fqn
 
 
-def install(core: Pluto, ike: IkeSa, child: ChildSa, keys) -> None:
-    """Add inbound and outbound SAs and the in/fwd/out policies; KernelError undoes it all."""
+def install(core: Pluto, ike: IkeSa, child: ChildSa, keys,
+            replacing: ChildSa | None = None) -> None:
+    """Add inbound and outbound SAs and the in/fwd/out policies; KernelError undoes it all.
+
+    A rekey (``replacing`` the old Child SA) keeps the old reqid and shares its policies:
+    XFRM then sends with the newest SA of that reqid, so traffic moves over before the old
+    SA is deleted.
+    """
     conn, chosen = child.conn, child.chosen
     local, remote = ike.local[0], ike.remote[0]
     mode = "tunnel" if conn.policy.tunnel else "transport"
-    reqid = core.next_reqid()
+    if replacing is not None and replacing.reqid:
+        child.reqid = replacing.reqid
+    elif not child.reqid:
+        child.reqid = core.next_reqid()
+    reqid = child.reqid
     if child.initiator:
         out_keys, in_keys = (keys.encr_i, keys.integ_i), (keys.encr_r, keys.integ_r)
     else:
@@ -49,13 +59,17 @@ def install(core: Pluto, ike: IkeSa, child: ChildSa, keys) -> None:
         PolicySpec("in", child.remote_ts, child.local_ts, remote, local, mode, "esp", reqid),
         PolicySpec("fwd", child.remote_ts, child.local_ts, remote, local, mode, "esp", reqid),
     ]
+    shared = [p for p in replacing.policies] if replacing is not None else []
     try:
         for sa in (inbound, outbound):
             core.kernel.add_sa(sa)
             child.sas.append(sa)
-        for policy in policies:
-            core.kernel.add_policy(policy)
-            child.policies.append(policy)
+        if shared:
+            child.policies.extend(shared)
+        else:
+            for policy in policies:
+                core.kernel.add_policy(policy)
+                child.policies.append(policy)
     except KernelError:
         uninstall(core, child)
         raise
@@ -65,8 +79,16 @@ def install(core: Pluto, ike: IkeSa, child: ChildSa, keys) -> None:
                                 f"{child.outbound_spi:#010x}, reqid {reqid}")
 
 
+def _shared(core: Pluto, child: ChildSa, policy) -> bool:
+    """Whether another Child SA (the one rekeying this one, or its rekey) uses ``policy``."""
+    return any(isinstance(other, ChildSa) and other is not child and policy in other.policies
+               for other in core.states)
+
+
 def uninstall(core: Pluto, child: ChildSa) -> None:
     for policy in reversed(child.policies):
+        if _shared(core, child, policy):
+            continue
         try:
             core.kernel.delete_policy(policy)
         except KernelError as err:

@@ -35,6 +35,10 @@ class CoreOptions:
     retransmit_interval: float = 0.5  # libreswan: 500 ms, doubling
     retransmit_timeout: float = 60.0  # then the exchange has failed
     secrets_patterns: list[str] = field(default_factory=list)
+    # Liveness (DPD, RFC 7296 §2.4): probe every dpd_delay seconds, declare the peer dead
+    # when a probe gets no answer within dpd_timeout (0: the retransmit timeout). 0: off.
+    dpd_delay: float = 0.0
+    dpd_timeout: float = 0.0
 
 
 def _core_options(options: Any) -> CoreOptions:

@@ -26,8 +26,7 @@ _HEADER = struct.Struct("!8s8sBBBBII")
 
 
 def packet_received(core: Pluto, data: bytes, local: Endpoint, remote: Endpoint) -> None:
-    for _ in range(packet_impairs.inbound_copies(core, remote)):
-        _one(core, data, local, remote)
+    packet_impairs.receive(core, remote, lambda: _one(core, data, local, remote))
 
 
 def _one(core: Pluto, data: bytes, local: Endpoint, remote: Endpoint) -> None:
@@ -82,6 +81,7 @@ def _response(core: Pluto, ike: IkeSa, msg: Message, data: bytes) -> None:
         return
     messages.response_arrived(core, ike)
     out.on_response(core, ike, msg, payloads, data)
+    messages.run_queued(core, ike)
 
 
 def _request(core: Pluto, ike: IkeSa, msg: Message, data: bytes) -> None:

@@ -35,6 +35,7 @@ def _schedule(core: Pluto, state: State, lifetime: float, initiator: bool) -> No
 
 def schedule_ike(core: Pluto, ike: IkeSa) -> None:
     _schedule(core, ike, ike.conn.lifetimes.ike, ike.initiator)
+    schedule_liveness(core, ike)
 
 
 def schedule_child(core: Pluto, child: ChildSa) -> None:
@@ -42,9 +43,33 @@ def schedule_child(core: Pluto, child: ChildSa) -> None:
 
 
 def _rekey_due(core: Pluto, state: State) -> None:
-    # CREATE_CHILD_SA rekeying is not implemented yet: the SA is replaced when it expires.
-    state.logger.debug("base", f"#{state.serial}: rekey time reached (rekey not implemented; "
-                               "waiting for replace)")
+    from pluto.ikev2 import create_child_sa
+
+    if core.states.get(state.serial) is not state:
+        return
+    state.logger.debug("base", f"#{state.serial}: rekey time reached")
+    if isinstance(state, IkeSa):
+        create_child_sa.rekey_ike(core, state)
+    elif isinstance(state, ChildSa):
+        create_child_sa.rekey_child(core, state)
+
+
+def schedule_liveness(core: Pluto, ike: IkeSa) -> None:
+    """Probe the peer every dpd_delay seconds (off when the core's dpd_delay is 0)."""
+    delay = core.options.dpd_delay
+    if delay > 0:
+        core.schedule(ike, "liveness", delay, lambda: _liveness_due(core, ike))
+
+
+def _liveness_due(core: Pluto, ike: IkeSa) -> None:
+    from pluto.ikev2 import informational
+
+    if core.states.get(ike.serial) is not ike or not ike.kind.established or ike.rekeyed_to:
+        return
+    if ike.outstanding is None:
+        # An exchange in progress proves liveness on its own; an unanswered one times out.
+        informational.send_liveness(core, ike, timeout=core.options.dpd_timeout or None)
+    schedule_liveness(core, ike)
 
 
 def _expired(core: Pluto, state: State) -> None:

@@ -107,11 +107,23 @@ def discard_half_open(core: Pluto, ike: IkeSa) -> None:
 
 
 def delete_state(core: Pluto, state: State) -> None:
-    """Forget ``state`` (and, for an IKE SA, its Child SAs), removing kernel SAs. Silent."""
+    """Forget ``state`` (and, for an IKE SA, its Child SAs), removing kernel SAs. Silent,
+    except to a whack still following the state's negotiation: its stream is closed."""
+    if state.whack is not None:
+        reply, state.whack = state.whack, None
+        text = f"{state.logger.prefix}deleted before its negotiation finished"
+        reply.line(RC_TIMEOUT, text)
+        reply.done(RC_TIMEOUT)
     if isinstance(state, IkeSa):
         for child in core.states.children_of(state):
             delete_state(core, child)
+        # a rekey of this IKE SA still under way dies with it
+        for other in list(core.states):
+            if isinstance(other, IkeSa) and other.rekey_of == state.serial \
+                    and not other.kind.established:
+                delete_state(core, other)
         state.outstanding = None
+        state.queued.clear()
     if isinstance(state, ChildSa):
         from pluto.engine import child_sas
 

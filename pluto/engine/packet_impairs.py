@@ -1,7 +1,9 @@
 """Impairs on whole datagrams, inbound and outbound: drop, duplicate or block the Nth one.
 
 Messages are counted from 1 per direction over the life of one pluto. ``drop-*:N`` loses
-message N, ``duplicate-*:N`` delivers it twice, ``block-*:N`` loses N and everything after.
+message N, ``duplicate-*:N`` delivers it twice, ``block-*:N`` loses N and everything after,
+``drip-*:N`` holds N back and lets it through after the next message (reordering), and
+``replay-*:N`` lets N through and then once more after the next message (a late replay).
 Each impair that fires logs an ``IMPAIR:`` line.
 """
 
@@ -18,7 +20,10 @@ if TYPE_CHECKING:
 for _direction in ("inbound", "outbound"):
     for _verb, _help in (("drop", "drop the Nth {} message"),
                          ("duplicate", "send the Nth {} message twice"),
-                         ("block", "drop the Nth {} message and every one after it")):
+                         ("block", "drop the Nth {} message and every one after it"),
+                         ("drip", "hold the Nth {} message back until after the next one"),
+                         ("replay", "pass the Nth {} message, then replay it after the next "
+                                    "one")):
         _name = f"{_verb}-{_direction}"
         if _name not in REGISTRY:
             register(ImpairSpec(_name, Kind.UNSIGNED, _help.format(_direction)))
@@ -45,11 +50,41 @@ def _copies(core: Pluto, direction: str, where: str) -> int:
     return 1
 
 
+def _late(core: Pluto, direction: str) -> list:
+    """Messages held back (drip) or kept for a replay, per direction: (deliver, n, verb)."""
+    held = core.__dict__.setdefault("_late_messages", {"inbound": [], "outbound": []})
+    return held[direction]
+
+
+def _route(core: Pluto, direction: str, where: str, deliver) -> None:
+    """Deliver one message through the impairs: ``deliver()`` passes it on once."""
+    copies = _copies(core, direction, where)
+    n = core.__dict__["_packet_counters"][direction]
+    late = _late(core, direction)
+    pending, late[:] = list(late), []
+    if copies and core.impairs.values:
+        if core.impairs.get(f"drip-{direction}") == n:
+            core.logger.impair(f"drip {direction} message #{n} {where}: holding it back")
+            late.append((deliver, n, "releasing held"))
+            copies = 0
+        elif core.impairs.get(f"replay-{direction}") == n:
+            late.append((deliver, n, "replaying"))
+    for _ in range(copies):
+        deliver()
+    for again, number, verb in pending:
+        core.logger.impair(f"{verb} {direction} message #{number}")
+        again()
+
+
 def send(core: Pluto, datagram: bytes, local: Endpoint, remote: Endpoint) -> None:
-    for _ in range(_copies(core, "outbound", f"to {format_endpoint(remote)}")):
+    def deliver() -> None:
         core.logger.debug("raw", f"sending {len(datagram)} bytes to {format_endpoint(remote)}")
         core.transport.send(datagram, local, remote)
 
+    _route(core, "outbound", f"to {format_endpoint(remote)}", deliver)
 
-def inbound_copies(core: Pluto, remote: Endpoint) -> int:
-    return _copies(core, "inbound", f"from {format_endpoint(remote)}")
+
+def receive(core: Pluto, remote: Endpoint, deliver) -> None:
+    """An inbound datagram from ``remote``: ``deliver()`` processes it once."""
+    _route(core, "inbound", f"from {format_endpoint(remote)}", deliver)
+

@@ -29,6 +29,12 @@ class StateKind(enum.Enum):
     STATE_V2_IKE_AUTH_CHILD_R0 = (6, "ephemeral: responder creating Child SA in IKE_AUTH")
     STATE_V2_ESTABLISHED_CHILD_SA = (7, "established Child SA")
     STATE_V2_ZOMBIE = (8, "deleting")
+    # CREATE_CHILD_SA (RFC 7296 §1.3): larval states while the exchange is under way
+    STATE_V2_NEW_CHILD_I1 = (9, "sent CREATE_CHILD_SA request for new IPsec SA")
+    STATE_V2_NEW_CHILD_R0 = (10, "larval: responder creating Child SA")
+    STATE_V2_REKEY_CHILD_I1 = (11, "sent CREATE_CHILD_SA request to rekey IPsec SA")
+    STATE_V2_REKEY_CHILD_R0 = (12, "larval: responder rekeying Child SA")
+    STATE_V2_REKEY_IKE_I1 = (13, "sent CREATE_CHILD_SA request to rekey IKE SA")
 
     @property
     def number(self) -> int:
@@ -54,6 +60,7 @@ class Outstanding:
     first_sent: float
     retransmits: int = 0
     on_response: Any = None  # handler(core, ike, msg, payloads) for the response
+    timeout: float | None = None  # give up after this long (None: the core's default)
 
 
 @dataclass
@@ -103,6 +110,10 @@ class IkeSa(State):
     established_at: float | None = None
     keying_try: int = 1
     failure_notify: int | None = None
+    # requests waiting for the window (one outstanding request): callables run in order
+    queued: list = field(default_factory=list)
+    rekeyed_to: int | None = None  # serial of the IKE SA that replaced this one
+    rekey_of: int | None = None  # (a rekey's new IKE SA) serial of the IKE SA it replaces
 
 
 @dataclass
@@ -118,6 +129,11 @@ class ChildSa(State):
     policies: list = field(default_factory=list)
     add_time: float = 0.0  # wall clock
     established_at: float | None = None
+    reqid: int = 0  # kept across rekeys: the policies stay and refer to it
+    replacing: int | None = None  # serial of the Child SA this one rekeys
+    ni: bytes = b""  # nonces of the exchange that created it (collision rule, §2.8.1)
+    nr: bytes = b""
+    offer: Any = None  # what our CREATE_CHILD_SA request offered (initiator, larval)
 
 
 class StateTable:

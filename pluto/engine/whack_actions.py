@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from pluto.connections.connection import Kind
 from pluto.engine.host import WhackReply
-from pluto.engine.states import IkeSa
+from pluto.engine.states import ChildSa, IkeSa
 from pluto.whack_protocol import (
     RC_BADWHACKMESSAGE,
     RC_COMMENT,
@@ -142,10 +142,24 @@ def _initiate(core: Pluto, action: dict, req: _Request):
                                      "peer is %any")
     live = [s for s in core.states if s.conn is conn and isinstance(s, IkeSa)
             and s.kind.established]
-    if live:
+    up = [s for s in core.states if s.conn is conn and isinstance(s, ChildSa)
+          and s.kind.established]
+    if live and up:
         _say(core, req, f'"{conn.name}": connection is already up with IKE SA '
                         f'#{live[0].serial}')
         return 0
+    from pluto.ikev2 import create_child_sa
+
+    ike = create_child_sa.usable_ike_sa(core, conn)
+    if ike is not None:
+        # The IKE SA to this peer exists (childless, or another connection's): only the
+        # Child SA is negotiated, with CREATE_CHILD_SA.
+        child = create_child_sa.initiate_child(core, ike, conn,
+                                               whack=None if action.get("async") else req)
+        if action.get("async"):
+            return 0
+        return "pending" if core.states.get(child.serial) is child and child.whack is req \
+            else 0
     if action.get("async"):
         ike_sa_init.initiate(core, conn)
         return 0
@@ -239,12 +253,54 @@ def _impair_action(core: Pluto, act, req: _Request) -> None:
         req.fail(RC_UNKNOWN_NAME, f"impair {name}: no state #{act.value}")
         return
     core.logger.impair(f"{name} #{state.serial}")
-    if name in ("liveness", "send-liveness") and isinstance(state, IkeSa):
-        informational.send_liveness(core, state)
-    elif name in ("replace", "delete"):
+    if name in ("liveness", "send-liveness"):
+        ike = state if isinstance(state, IkeSa) else core.states.ike(state.ike_serial)
+        if ike is not None:
+            informational.send_liveness(core, ike)
+    elif name in ("rekey-ike", "rekey-child", "replace"):
+        from pluto.ikev2 import create_child_sa
+
+        error = create_child_sa.impair_action(core, name, state)
+        if error is not None:
+            req.fail(RC_UNKNOWN_NAME, f"impair {name}: {error}")
+    elif name == "delete":
         informational.delete_sa(core, state)
     else:
         req.line(RC_COMMENT, f"impair {name} is not implemented yet")
+
+
+def _rekey(what: str) -> Handler:
+    """rekey-ike / rekey-child NAME: rekey the connection's newest SA of that kind."""
+
+    def handler(core: Pluto, action: dict, req: _Request):
+        from pluto.ikev2 import create_child_sa
+
+        conn = _named(core, action, req)
+        if conn is None:
+            return RC_UNKNOWN_NAME
+        cls = IkeSa if what == "ike" else ChildSa
+        states = [s for s in core.states if isinstance(s, cls) and s.kind.established
+                  and (s.conn is conn or s.conn.template is conn)
+                  and not getattr(s, "rekeyed_to", None)]
+        if not states:
+            return req.fail(RC_UNKNOWN_NAME, f'"{conn.name}": no established '
+                                             f'{"IKE" if what == "ike" else "Child"} SA to '
+                                             "rekey")
+        whack = None if action.get("async") else req
+        old = states[-1]
+        if what == "ike":
+            new = create_child_sa.rekey_ike(core, old, whack=whack)
+        else:
+            new = create_child_sa.rekey_child(core, old, whack=whack)
+        if new is None:
+            return req.fail(RC_UNKNOWN_NAME, f"{old.label}: cannot rekey it now (a rekey is "
+                                             "already in progress?)")
+        if whack is None:
+            _say(core, req, f"{old.label}: rekey started as #{new.serial}")
+            return 0
+        return "pending" if core.states.get(new.serial) is new and new.whack is req else 0
+
+    return handler
 
 
 def _listen(core: Pluto, action: dict, req: _Request):
@@ -288,8 +344,8 @@ HANDLERS: dict[str, Handler] = {
     "unlisten": _unlisten,
     "route": _nothing,
     "unroute": _nothing,
-    "rekey-ike": _not_yet,
-    "rekey-child": _not_yet,
+    "rekey-ike": _rekey("ike"),
+    "rekey-child": _rekey("child"),
     "myid": _not_yet,
     "rereadsecrets": _not_yet,
 }

@@ -141,6 +141,7 @@ def process_response(core: Pluto, ike: IkeSa, msg: Message, payloads: list[Paylo
     ike.peer_id = peer
     _ike_established(core, ike, f"initiator established IKE SA; authenticated peer using "
                                 f"{_authby(peer)}")
+    replace_older_ike_sas(core, ike)
     offer = ike.child_offer
     ike.child_offer = None
     if offer is None:
@@ -186,6 +187,27 @@ def _ike_established(core: Pluto, ike: IkeSa, text: str) -> None:
     from pluto.engine import lifetimes
 
     lifetimes.schedule_ike(core, ike)
+
+
+def _base(conn: Connection) -> Connection:
+    return conn.template if conn.kind is Kind.INSTANCE and conn.template is not None else conn
+
+
+def replace_older_ike_sas(core: Pluto, ike: IkeSa) -> None:
+    """--uniqueids: a peer ID has one IKE SA per connection; older ones (with their Child SAs)
+    are deleted, the peer told, once a newer one is authenticated (a rebooted road warrior)."""
+    if not core.options.uniqueids or ike.peer_id is None:
+        return
+    base = _base(ike.conn)
+    older = [s for s in core.states if isinstance(s, IkeSa) and s is not ike
+             and s.serial < ike.serial and s.kind.established and _base(s.conn) is base
+             and s.peer_id is not None and s.peer_id == ike.peer_id]
+    from pluto.ikev2 import informational
+
+    for old in older:
+        ike.logger.log(f"uniqueids: IKE SA #{old.serial} of {old.conn.label} is for the same "
+                       f"peer ID '{ike.peer_id}'; deleting it")
+        informational.delete_sa(core, old)
 
 
 def _child_established(core: Pluto, ike: IkeSa, child: ChildSa, keys, role: str) -> bool:
@@ -257,6 +279,8 @@ def process_request(core: Pluto, ike: IkeSa, msg: Message, payloads: list[Payloa
     answer: list[Payload] = [idr, AuthPayload(method=AuthMethod.SHARED_KEY_MIC, data=my_auth)]
     _ike_established(core, ike, f"responder established IKE SA; authenticated peer using "
                                 f"{_authby(peer)}")
+    # Before the new Child SA is installed: the old one holds the same kernel policies.
+    replace_older_ike_sas(core, ike)
     sa = next((p for p in payloads if isinstance(p, SAPayload)), None)
     pending = None
     if sa is not None:

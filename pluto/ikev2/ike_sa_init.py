@@ -59,9 +59,17 @@ def initiate(core: Pluto, conn: Connection, whack=None, keying_try: int = 1) -> 
     return ike
 
 
-def _send_request(core: Pluto, ike: IkeSa) -> None:
-    ike.keypair = ike.ke_group.implementation().generate(core.rand)
-    ike.ni = core.rand.nonce(NONCE_SIZE, core.impairs, ike.logger)
+def _send_request(core: Pluto, ike: IkeSa, *, fresh_ke: bool = True) -> None:
+    """Send (or, after a COOKIE or INVALID_KE_PAYLOAD answer, resend) IKE_SA_INIT.
+
+    A retry with a COOKIE keeps Ni and KE (RFC 7296 §2.6: "all other payloads unchanged"):
+    the responder's cookie is a hash over Ni, so a new nonce would make it worthless and the
+    exchange would go round in circles. A retry with another group needs a new KE only.
+    """
+    if fresh_ke or ike.keypair is None:
+        ike.keypair = ike.ke_group.implementation().generate(core.rand)
+    if not ike.ni:
+        ike.ni = core.rand.nonce(NONCE_SIZE, core.impairs, ike.logger)
     ike.offered_sa = proposals_to_sa(ike.ike_proposals)
     payloads: list[Payload] = []
     if ike.cookie:
@@ -81,11 +89,8 @@ def process_response(core: Pluto, ike: IkeSa, msg: Message, payloads: list[Paylo
                      data: bytes) -> None:
     notifies = msg.all(NotifyPayload)
     cookie = next((n for n in notifies if n.notify_type == NotifyType.COOKIE), None)
-    if cookie is not None and cookie.data != ike.cookie:
-        ike.cookie = cookie.data
-        ike.logger.log("received anti-DDOS COOKIE response, resending IKE_SA_INIT request "
-                       "with COOKIE")
-        _send_request(core, ike)
+    if cookie is not None:
+        _retry_with_cookie(core, ike, cookie)
         return
     invalid_ke = next((n for n in notifies if n.notify_type == NotifyType.INVALID_KE_PAYLOAD),
                       None)
@@ -130,6 +135,28 @@ def process_response(core: Pluto, ike: IkeSa, msg: Message, payloads: list[Paylo
     from pluto.ikev2 import ike_auth
 
     ike_auth.send_request(core, ike)
+
+
+# A responder that keeps asking for new cookies is broken or hostile: give up after this many.
+MAX_COOKIE_RETRIES = 3
+
+
+def _retry_with_cookie(core: Pluto, ike: IkeSa, notify: NotifyPayload) -> None:
+    # The count lives on the state (not a declared field of IkeSa yet).
+    tries = getattr(ike, "cookie_retries", 0) + 1
+    if not 1 <= len(notify.data) <= 64:  # RFC 7296 §2.6: 1 to 64 octets
+        outcome.fail(core, ike, NotifyType.INVALID_SYNTAX,
+                     f"IKE_SA_INIT response has a COOKIE of {len(notify.data)} octets")
+        return
+    if tries > MAX_COOKIE_RETRIES:
+        outcome.fail(core, ike, None, f"giving up after {MAX_COOKIE_RETRIES} anti-DDOS COOKIE "
+                                      "responses")
+        return
+    ike.cookie_retries = tries
+    ike.cookie = notify.data
+    ike.logger.log("received anti-DDOS COOKIE response, resending IKE_SA_INIT request "
+                   "with COOKIE")
+    _send_request(core, ike, fresh_ke=False)
 
 
 def _retry_with_group(core: Pluto, ike: IkeSa, notify: NotifyPayload) -> None:

@@ -56,12 +56,11 @@ def delete_sa(core: Pluto, state: State) -> None:
         outcome.delete_state(core, ike)
         return
     payload = DeletePayload(protocol=ProtocolId.ESP, spis=[state.inbound_spi.to_bytes(4, "big")])
-    if ike.outstanding is not None:
-        # A window of one: our earlier request is still out; delete locally after it.
-        outcome.delete_state(core, state)
-        return
-    messages.send_request(core, ike, INFORMATIONAL, [payload], encrypted=True,
-                          on_response=_delete_child_answered)
+    # A window of one: behind an outstanding request, the Delete waits its turn; the state
+    # (and its kernel SAs) goes now.
+    messages.when_idle(core, ike, lambda: messages.send_request(
+        core, ike, INFORMATIONAL, [payload], encrypted=True,
+        on_response=_delete_child_answered))
     outcome.delete_state(core, state)
 
 
@@ -127,13 +126,13 @@ def process_request(core: Pluto, ike: IkeSa, msg: Message, payloads: list[Payloa
     messages.send_response(core, ike, msg, answer, encrypted=True)
 
 
-def send_liveness(core: Pluto, ike: IkeSa) -> None:
-    """An empty INFORMATIONAL request: the peer must answer it (DPD)."""
+def send_liveness(core: Pluto, ike: IkeSa, timeout: float | None = None) -> None:
+    """An empty INFORMATIONAL request: the peer must answer it (DPD) within ``timeout``."""
     if ike.outstanding is not None:
         return
     ike.logger.debug("base", f"#{ike.serial}: sending liveness probe")
     messages.send_request(core, ike, INFORMATIONAL, [], encrypted=True,
-                          on_response=_liveness_answered)
+                          on_response=_liveness_answered, timeout=timeout)
 
 
 def _liveness_answered(core: Pluto, ike: IkeSa, msg: Message, payloads: list[Payload],

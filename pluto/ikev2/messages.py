@@ -53,8 +53,12 @@ def encode(core: Pluto, ike: IkeSa, msg: Message, inner: Sequence[Payload] | Non
 
 
 def send_request(core: Pluto, ike: IkeSa, exchange: int, payloads: Sequence[Payload], *,
-                 encrypted: bool, on_response: OnResponse) -> int:
-    """Send a new request on ``ike`` and arm its retransmit timer; returns its message ID."""
+                 encrypted: bool, on_response: OnResponse, timeout: float | None = None) -> int:
+    """Send a new request on ``ike`` and arm its retransmit timer; returns its message ID.
+
+    ``timeout``: give up after this many seconds instead of the core's retransmit timeout
+    (liveness probes use dpdtimeout).
+    """
     message_id = ike.next_request_id
     ike.next_request_id += 1
     msg = header(ike, exchange, response=False, message_id=message_id)
@@ -64,7 +68,7 @@ def send_request(core: Pluto, ike: IkeSa, exchange: int, payloads: Sequence[Payl
         msg.payloads = list(payloads)
         datagram = encode(core, ike, msg, None)
     ike.outstanding = Outstanding(message_id, exchange, datagram, core.clock.now(),
-                                  on_response=on_response)
+                                  on_response=on_response, timeout=timeout)
     core.transmit(ike, datagram)
     _arm_retransmit(core, ike)
     return message_id
@@ -74,7 +78,7 @@ def _arm_retransmit(core: Pluto, ike: IkeSa) -> None:
     out = ike.outstanding
     assert out is not None
     delay = core.options.retransmit_interval * (2 ** out.retransmits)
-    deadline = out.first_sent + core.options.retransmit_timeout
+    deadline = out.first_sent + _timeout(core, out)
     delay = max(0.0, min(delay, deadline - core.clock.now()))
     core.schedule(ike, "retransmit", delay, lambda: _retransmit(core, ike))
 
@@ -84,9 +88,10 @@ def _retransmit(core: Pluto, ike: IkeSa) -> None:
     if out is None:
         return
     elapsed = core.clock.now() - out.first_sent
-    if elapsed >= core.options.retransmit_timeout:
+    if elapsed >= _timeout(core, out):
         ike.outstanding = None
-        ike.logger.log(f"{ike.kind.name}: {core.options.retransmit_timeout:g} second timeout "
+        ike.queued.clear()
+        ike.logger.log(f"{ike.kind.name}: {_timeout(core, out):g} second timeout "
                        f"exceeded after {out.retransmits} retransmits.  No response (or no "
                        f"acceptable response) to our {ExchangeType(out.exchange).name} message")
         from pluto.engine import outcome
@@ -103,6 +108,27 @@ def _retransmit(core: Pluto, ike: IkeSa) -> None:
                        "for response")
         core.transmit(ike, out.datagram)
     _arm_retransmit(core, ike)
+
+
+def _timeout(core: Pluto, out: Outstanding) -> float:
+    return out.timeout if out.timeout is not None else core.options.retransmit_timeout
+
+
+def when_idle(core: Pluto, ike: IkeSa, start: Callable[[], None]) -> None:
+    """Run ``start`` (which sends a request) now, or once our outstanding request is answered:
+    the window is one request (RFC 7296 §2.3)."""
+    if ike.outstanding is None and not ike.queued:
+        start()
+    else:
+        ike.logger.debug("base", f"#{ike.serial}: request queued behind message ID "
+                                 f"{ike.outstanding.message_id if ike.outstanding else '?'}")
+        ike.queued.append(start)
+
+
+def run_queued(core: Pluto, ike: IkeSa) -> None:
+    """The window opened: send the next queued request, if the IKE SA is still there."""
+    while ike.queued and ike.outstanding is None and core.states.get(ike.serial) is ike:
+        ike.queued.pop(0)()
 
 
 def response_arrived(core: Pluto, ike: IkeSa) -> Outstanding | None:

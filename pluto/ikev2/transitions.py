@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from pluto.engine.states import StateKind
-from pluto.ikev2 import ike_auth, informational
+from pluto.ikev2 import create_child_sa, ike_auth, informational
 from pluto.packet.ikev2_types import ExchangeType
 
 
@@ -29,6 +29,9 @@ ESTABLISHED = (StateKind.STATE_V2_ESTABLISHED_IKE_SA,)
 TRANSITIONS: tuple[Transition, ...] = (
     Transition((StateKind.STATE_V2_IKE_SA_INIT_R,), ExchangeType.IKE_AUTH,
                "process IKE_AUTH request, send IKE_AUTH response", ike_auth.process_request),
+    Transition(ESTABLISHED, ExchangeType.CREATE_CHILD_SA,
+               "process CREATE_CHILD_SA request (new Child SA, Child or IKE SA rekey), send "
+               "response", create_child_sa.process_request),
     Transition(ESTABLISHED, ExchangeType.INFORMATIONAL,
                "process INFORMATIONAL request (Delete, liveness), send response",
                informational.process_request),

@@ -119,7 +119,7 @@ def test_showstates_and_trafficstatus():
     assert "; REPLACE in 3600s; newest; idle;" in lines[0]
     assert lines[1].startswith('#2: "west-east":500 STATE_V2_ESTABLISHED_CHILD_SA '
                                '(established Child SA); REKEY in ')
-    assert lines[1].endswith("; REPLACE in 28800s; newest; IKE SA #1; idle;")
+    assert lines[1].endswith("; REPLACE in 28800s; newest; eroute owner; IKE SA #1; idle;")
     child = pair.west.core.states.get(2)
     assert lines[2] == (f'#2: "west-east" esp.{child.outbound_spi:x}@127.0.0.2 '
                         f'esp.{child.inbound_spi:x}@127.0.0.1 tun.0@127.0.0.2 tun.0@127.0.0.1 '
