@@ -49,11 +49,15 @@ def main(argv: list[str] | None = None, *, make_core: MakeCore | None = None) ->
             return _fail(f"the protocol core (pluto/engine/core.py) cannot be loaded: {err}")
         make_core = make_pluto_core
     opts.make_paths_absolute()
+    if opts.conf is not None:
+        make_core = with_config(make_core, opts)
     try:
         addresses = listen_addresses(opts.listen, opts.interfaces)
     except InterfaceError as err:
         return _fail(str(err))
     try:
+        if opts.logfile is not None and not opts.logappend:
+            open(opts.logfile, "w").close()  # config setup: logappend=no
         sink = open_sink(stderrlog=opts.stderrlog, logfile=opts.logfile)
     except OSError as err:
         return _fail(f'--logfile: cannot open "{opts.logfile}": {err.strerror}')
@@ -104,6 +108,23 @@ def make_pluto_core(*, opts: PlutoOptions, transport, logger: Logger,
     return core.Pluto(clock=clock, rand=rand, kernel=NoStack(rand, clock, logger),
                       transport=transport, logger=logger, impairs=opts.debug_impair.impairs,
                       secrets=secrets, options=options)
+
+
+def with_config(make_core: MakeCore, opts: PlutoOptions) -> MakeCore:
+    """``make_core``, then the conns of --config added through the core's whack API."""
+
+    def make(*, opts: PlutoOptions, transport, logger: Logger, core_options: CoreOptions):
+        from pluto.config.startup import load_connections
+
+        core = make_core(opts=opts, transport=transport, logger=logger,
+                         core_options=core_options)
+        logger.log(f'loading connections from "{opts.config}"')
+        for note in opts.setup_notes:
+            logger.log(note)
+        load_connections(core, opts.conf, logger.log)
+        return core
+
+    return make
 
 
 def engine_options(core_options: CoreOptions, opts: PlutoOptions, engine_class):

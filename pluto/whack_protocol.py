@@ -51,11 +51,27 @@ noted; absent keys take pluto's defaults)::
      "ike": "aes_gcm256-sha2_512;dh19", "esp": "aes_gcm128",  # proposal strings
      "ikelifetime": seconds, "ipseclifetime": seconds,
      "rekeymargin": seconds, "rekeyfuzz": percent, "keyingtries": int, "rekey": bool,
-     "host_family": 4 | 6, "client_family": 4 | 6}
+     "host_family": 4 | 6, "client_family": 4 | 6,
+     # ipsec.conf only (issue 4; whack's form has no options for these):
+     "shunt": "passthrough" | "drop" | "reject",           # type=; refused until issue 5
+     "dpddelay": seconds, "dpdtimeout": seconds,           # dead peer detection; refused
+     "dpdaction": "hold" | "clear" | "restart",            #   for now
+     "encapsulation": "auto" | "yes" | "no",               # yes (forced NAT-T) refused
+     "narrowing": bool,                                    # false refused (we always narrow)
+     "auto": "ignore" | "add" | "route" | "start"}         # what pluto --config does
 
     END = {"host": "198.51.100.45" | "%any",
-           "id": "@west", "ikeport": 500, "nexthop": "198.51.100.254",
-           "client": "198.18.1.0/24", "updown": "/path/to/script"}
+           "id": "@west", "ikeport": 500, "nexthop": "198.51.100.254" | "%defaultroute",
+           "client": "198.18.1.0/24", "updown": "/path/to/script",
+           # ipsec.conf only (issue 4):
+           "sourceip": "198.18.1.254",                     # leftsourceip: my_ip in --status
+           "protoport": "tcp/22" | "17/1701",             # leftprotoport; refused for now
+           "cert": "name", "rsasigkey": "0sAwEAA...",      # refused (certificates: issue 9)
+           "auth": "psk" | "rsasig" | ...}                 # leftauth; must match "auth"
+
+ipsec.conf builds the same dict (pluto/config/conn_to_description.py) with libreswan's
+defaults for a conn written out (ESP, tunnel, PFS, IKEv2, authby=rsasig), and
+leftsubnets/rightsubnets become one description per pair of subnets, ``NAME/1x1`` ....
 
 Durations are seconds (whack accepts the manual's ``1h``, ``30m`` and converts).
 """

@@ -71,20 +71,6 @@ def test_ipv6_ids_and_key_ids_are_not_split_or_commented():
     assert loaded.psk_for(WEST, parse_identity("@#0a0b")) == b"key id secret"
 
 
-def test_other_kinds_are_skipped_with_a_warning():
-    warnings: list[str] = []
-    loaded = Secrets.from_text(
-        ': RSA {\n'
-        '    Modulus: 0x00\n'
-        '    }\n'
-        '@west @east : XAUTH "x"\n'
-        ': PSK "the default"\n', "s.conf", warn=warnings.append)
-    assert len(loaded) == 1 and loaded.psk_for(WEST, EAST) == b"the default"
-    assert warnings == ["s.conf:1: skipping RSA secret (not supported yet)",
-                        "s.conf:4: skipping XAUTH secret (not supported yet)"]
-    assert loaded.warnings == warnings
-
-
 def test_weak_secret_warns():
     loaded = secrets('@west @east : PSK "short"\n')
     assert loaded.warnings == ["ipsec.secrets:1: WARNING: using a weak secret (PSK)"]

@@ -23,8 +23,12 @@ from collections.abc import Callable
 from typing import Any
 
 from pluto.connections.connection import (
+    AUTO,
+    DPD_ACTIONS,
+    SHUNTS,
     AuthBy,
     Connection,
+    Dpd,
     End,
     IPAddress,
     IPNetwork,
@@ -46,8 +50,11 @@ _TOP_KEYS = frozenset({
     "name", "left", "right", "auth", "encrypt", "authenticate", "tunnel", "pfs", "compress",
     "disablearrivalcheck", "ikev2", "ike", "esp", "ikelifetime", "ipseclifetime", "rekeymargin",
     "rekeyfuzz", "keyingtries", "rekey", "host_family", "client_family",
+    # issue 4: keys only ipsec.conf sets (whack's connection form has no options for them)
+    "shunt", "dpddelay", "dpdtimeout", "dpdaction", "encapsulation", "narrowing", "auto",
 })
-_END_KEYS = frozenset({"host", "id", "ikeport", "nexthop", "client", "updown"})
+_END_KEYS = frozenset({"host", "id", "ikeport", "nexthop", "client", "updown",
+                       "sourceip", "protoport", "cert", "rsasigkey", "auth"})
 
 # The whack option that sets each key, for messages.
 _OPTION = {
@@ -61,7 +68,18 @@ _OPTION = {
     "client_family": "--tunnelipv4/--tunnelipv6",
     "host": "--host", "id": "--id", "ikeport": "--ikeport", "nexthop": "--nexthop",
     "client": "--client", "updown": "--updown",
+    # Keys without a whack option are named by their ipsec.conf keyword.
+    "shunt": "type", "dpddelay": "dpddelay", "dpdtimeout": "dpdtimeout",
+    "dpdaction": "dpdaction", "encapsulation": "encapsulation", "narrowing": "narrowing",
+    "auto": "auto",
 }
+
+# authby= methods ipsec.conf knows that the daemon cannot use yet.
+_LATER_AUTH = {"ecdsa": "ECDSA signatures", "null": "NULL authentication (RFC 7619)",
+               "never": "authby=never", "eaponly": "EAP"}
+# Where the missing pieces are planned; shown in "not implemented yet (...)" messages.
+LATER_CERTS = "issue 9: certificates"
+LATER_KERNEL = "issue 5: the kernel back end"
 
 # Spellings of "any address" for --host; the value is the family they imply, if any.
 _ANY_HOSTS = {"%any": None, "%any6": 6}
@@ -82,8 +100,62 @@ def build_connection(desc: dict[str, Any], *, warn: Warn | None = None) -> Conne
     ``warn`` receives the messages about values that were adjusted (clamped lifetimes, a
     reduced rekey margin); they are not errors. Raises ConnectionError naming the option.
     The result is not oriented yet (see :mod:`pluto.connections.orient`).
+
+    A description that asks for something the daemon cannot do yet (certificates, raw RSA
+    keys, shunts, dead peer detection, ...) is refused with a "not implemented yet" message
+    rather than quietly built into a connection that would behave otherwise.
     """
-    return _Builder(desc, warn or (lambda _text: None)).build()
+    conn = _Builder(desc, warn or (lambda _text: None)).build()
+    missing = not_implemented(conn)
+    if missing:
+        raise ConnectionError(missing[0])
+    return conn
+
+
+def not_implemented(conn: Connection) -> list[str]:
+    """What ``conn`` asks for that the daemon cannot do yet, one message each.
+
+    RSA authentication and AH, which whack's form could always ask for, are listed last:
+    ``build_connection`` refuses only the features a description could not hold before
+    issue 4; the add action may refuse the rest (see the report of issue 4).
+    """
+    problems: list[str] = []
+    for side, end in (("left", conn.left), ("right", conn.right)):
+        if end.cert is not None:
+            problems.append(f"{side}cert: certificates are not implemented yet "
+                            f"({LATER_CERTS})")
+        if end.rsasigkey is not None:
+            problems.append(f"{side}rsasigkey: raw RSA public keys are not implemented yet")
+        if end.auth is not None and end.auth != conn.policy.auth.value:
+            problems.append(f"{side}auth={end.auth}: authentication that differs from the "
+                            f"connection's ({conn.policy.auth.value}) is not implemented yet")
+        if end.protoport is not None:
+            problems.append(f"{side}protoport: protocol and port selectors are not "
+                            "implemented yet (traffic selectors cover every protocol)")
+    if conn.shunt is not None:
+        problems.append(f"type={conn.shunt}: shunt connections are kernel policies, not "
+                        f"implemented yet ({LATER_KERNEL})")
+    if conn.dpd is not None:
+        problems.append("dpddelay: dead peer detection (liveness checks) is not implemented "
+                        "yet")
+    if conn.encapsulation == "yes":
+        problems.append("encapsulation=yes: forced UDP encapsulation (NAT-T) is not "
+                        "implemented yet")
+    if conn.narrowing is False:
+        problems.append("narrowing=no: the responder always narrows traffic selectors; "
+                        "refusing to narrow is not implemented yet")
+    return problems
+
+
+def legacy_not_implemented(conn: Connection) -> list[str]:
+    """RSA authentication and AH: whack accepts them, the exchanges cannot do them yet."""
+    problems = []
+    if conn.policy.auth is AuthBy.RSASIG:
+        problems.append("authby=rsasig (--rsasig): RSA signature authentication is not "
+                        "implemented yet")
+    if conn.policy.authenticate:
+        problems.append("phase2=ah (--authenticate): AH is not implemented yet")
+    return problems
 
 
 class _Builder:
@@ -112,7 +184,12 @@ class _Builder:
         lifetimes = self.lifetimes()
         kind = Kind.TEMPLATE if left.host_is_any or right.host_is_any else Kind.PERMANENT
         return Connection(name=name, left=left, right=right, policy=policy,
-                          lifetimes=lifetimes, ike=ike, esp=esp, kind=kind)
+                          lifetimes=lifetimes, ike=ike, esp=esp, kind=kind,
+                          shunt=self.choice("shunt", SHUNTS), dpd=self.dpd(),
+                          encapsulation=self.choice("encapsulation", ("auto", "yes", "no"))
+                          or "auto",
+                          narrowing=self.optional_flag("narrowing"),
+                          auto=self.choice("auto", AUTO))
 
     # -- name and ends ------------------------------------------------------------------
 
@@ -143,10 +220,19 @@ class _Builder:
         if unknown:
             raise ConnectionError(f"unknown option '{unknown[0]}' for the {side} end")
         host, any_family = _host(raw.get("host"), side)
+        nexthop_text = raw.get("nexthop")
+        default_route = isinstance(nexthop_text, str) and nexthop_text.strip() == "%defaultroute"
         end = End(host=host, id=_identity(raw.get("id")),
                   ikeport=500 if raw.get("ikeport") is None else _port(raw["ikeport"]),
-                  nexthop=_nexthop(raw.get("nexthop")), client=_client(raw.get("client")),
-                  updown=_updown(raw.get("updown")))
+                  nexthop=None if default_route else _nexthop(nexthop_text),
+                  client=_client(raw.get("client")),
+                  updown=_updown(raw.get("updown")),
+                  sourceip=_sourceip(raw.get("sourceip"), side),
+                  protoport=_protoport(raw.get("protoport"), side),
+                  cert=_end_text(raw.get("cert"), side, "cert"),
+                  rsasigkey=_end_text(raw.get("rsasigkey"), side, "rsasigkey"),
+                  auth=_end_auth(raw.get("auth"), side),
+                  nexthop_default_route=default_route)
         if any_family is not None:
             self.any_families[side] = any_family
         return end
@@ -218,6 +304,9 @@ class _Builder:
         auth_text = self.desc.get("auth")
         if auth_text is None:
             auth_text = defaults.auth.value
+        if auth_text in _LATER_AUTH:
+            raise ConnectionError(f"authby={auth_text}: {_LATER_AUTH[auth_text]} is not "
+                                  "implemented yet")
         try:
             auth = AuthBy(auth_text)
         except ValueError:
@@ -270,6 +359,30 @@ class _Builder:
         if value is not None and not isinstance(value, str):
             raise ConnectionError(f"{_OPTION[key]}: the proposal list must be a string")
         return value
+
+    def optional_flag(self, key: str) -> bool | None:
+        value = self.desc.get(key)
+        if value is not None and not isinstance(value, bool):
+            raise ConnectionError(f"{_OPTION[key]}: expected true or false, not {value!r}")
+        return value
+
+    def choice(self, key: str, choices: tuple[str, ...]) -> str | None:
+        value = self.desc.get(key)
+        if value is not None and value not in choices:
+            raise ConnectionError(f"{_OPTION[key]}: {value!r} is not one of "
+                                  f"{', '.join(choices)}")
+        return value
+
+    def dpd(self) -> Dpd | None:
+        action = self.choice("dpdaction", DPD_ACTIONS)
+        if self.desc.get("dpddelay") is None:
+            if self.desc.get("dpdtimeout") is not None or action is not None:
+                raise ConnectionError("dpddelay: dpdtimeout and dpdaction need dpddelay")
+            return None
+        delay = self.seconds("dpddelay", 0, positive=True)
+        timeout = (None if self.desc.get("dpdtimeout") is None
+                   else self.seconds("dpdtimeout", 0, positive=True))
+        return Dpd(delay=delay, timeout=timeout, action=action or "hold")
 
     # -- lifetimes ----------------------------------------------------------------------
 
@@ -356,6 +469,10 @@ def _host(value: Any, side: str) -> tuple[IPAddress | None, int | None]:
     text = _text(value, "host")
     if text in _ANY_HOSTS:
         return None, _ANY_HOSTS[text]
+    if text == "%defaultroute":
+        raise ConnectionError(f"--host: %defaultroute (the address of the default route's "
+                              f"interface) is not implemented yet ({LATER_KERNEL}); give the "
+                              "address")
     address = _address(text)
     if address is None:
         raise ConnectionError(f"--host: '{text}' is not an IP address or %any (names are not "
@@ -416,6 +533,62 @@ def _updown(value: Any) -> str | None:
     text = _text(value, "updown")
     if not text:
         raise ConnectionError("--updown: the command is empty")
+    return text
+
+
+def _sourceip(value: Any, side: str) -> IPAddress | None:
+    if value is None:
+        return None
+    text = _end_text(value, side, "sourceip")
+    address = _address(text)
+    if address is None or address.is_unspecified or address.is_multicast:
+        raise ConnectionError(f"{side}sourceip: '{text}' is not a unicast IP address")
+    return address
+
+
+# Protocol names ipsec.conf's leftprotoport knows besides numbers.
+_PROTOCOLS = {"icmp": 1, "tcp": 6, "udp": 17, "gre": 47, "icmpv6": 58, "ipv6-icmp": 58,
+              "sctp": 132}
+
+
+def _protoport(value: Any, side: str) -> tuple[int, int] | None:
+    """``tcp``, ``tcp/22``, ``17/1701``, ``udp/%any``: (protocol, port; 0 any port)."""
+    if value is None:
+        return None
+    text = _end_text(value, side, "protoport")
+    proto_text, _, port_text = text.partition("/")
+    proto = _PROTOCOLS.get(proto_text.lower())
+    if proto is None:
+        if not proto_text.isdigit() or not 0 <= int(proto_text) <= 255:
+            raise ConnectionError(f"{side}protoport: '{text}': the protocol is a name (tcp, "
+                                  "udp, icmp, ...) or a number 0-255")
+        proto = int(proto_text)
+    if port_text in ("", "%any", "0"):
+        port = 0
+    elif port_text.isdigit() and 1 <= int(port_text) <= 65535:
+        port = int(port_text)
+    else:
+        raise ConnectionError(f"{side}protoport: '{text}': the port is 1-65535 or %any")
+    if proto == 0:
+        if port:
+            raise ConnectionError(f"{side}protoport: '{text}': a port needs a protocol")
+        return None  # 0/0: every protocol, the default
+    return proto, port
+
+
+def _end_text(value: Any, side: str, key: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise ConnectionError(f"{side}{key}: expected a non-empty string, not {value!r}")
+    return value.strip()
+
+
+def _end_auth(value: Any, side: str) -> str | None:
+    text = _end_text(value, side, "auth")
+    if text is not None and text not in ("psk", "rsasig", *_LATER_AUTH):
+        raise ConnectionError(f"{side}auth: {text!r} is not one of psk, rsasig, "
+                              f"{', '.join(_LATER_AUTH)}")
     return text
 
 

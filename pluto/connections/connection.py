@@ -26,6 +26,11 @@ class AuthBy(enum.Enum):
     RSASIG = "rsasig"
 
 
+SHUNTS = ("passthrough", "drop", "reject")  # type= values that are kernel policies, not SAs
+AUTO = ("ignore", "add", "route", "start")  # auto= values (ondemand is route, up is start)
+DPD_ACTIONS = ("hold", "clear", "restart")
+
+
 class Kind(enum.Enum):
     PERMANENT = "permanent"  # both hosts known
     TEMPLATE = "template"  # the peer is %any: instantiated per peer
@@ -42,6 +47,14 @@ class End:
     nexthop: IPAddress | None = None
     client: IPNetwork | None = None  # None: just the host (host-to-host)
     updown: str | None = None
+    # Issue 4 (ipsec.conf). Stored so the model says everything the configuration said; the
+    # builder refuses the ones the daemon cannot act on yet.
+    sourceip: IPAddress | None = None  # leftsourceip: the kernel part is issue 5
+    protoport: tuple[int, int] | None = None  # leftprotoport (protocol, port); None: all
+    cert: str | None = None  # leftcert (issue 9)
+    rsasigkey: str | None = None  # leftrsasigkey, as written
+    auth: str | None = None  # leftauth; None: as the connection's authby
+    nexthop_default_route: bool = False  # leftnexthop=%defaultroute (resolved by issue 5)
 
     @property
     def host_is_any(self) -> bool:
@@ -84,6 +97,15 @@ class Policy:
     ikev2: bool = True
 
 
+@dataclass(frozen=True)
+class Dpd:
+    """Dead peer detection (IKEv2 liveness): dpddelay, dpdtimeout, dpdaction."""
+
+    delay: float  # seconds between checks
+    timeout: float | None = None  # ipsec.conf(5): ignored by IKEv2, which uses retransmits
+    action: str = "hold"
+
+
 @dataclass
 class Connection:
     name: str
@@ -97,6 +119,12 @@ class Connection:
     kind: Kind = Kind.PERMANENT
     instance_number: int = 0  # N of "conn"[N]
     template: Connection | None = None  # for instances
+    # Issue 4 (ipsec.conf); whack's connection form leaves them at their defaults.
+    shunt: str | None = None  # type=passthrough|drop|reject (one of SHUNTS); None: IPsec
+    dpd: Dpd | None = None  # None: no dead peer detection
+    encapsulation: str = "auto"  # UDP encapsulation of ESP: auto, yes (forced), no
+    narrowing: bool | None = None  # narrowing=yes|no; None: not said
+    auto: str | None = None  # what pluto --config does at start-up (one of AUTO)
 
     @property
     def oriented(self) -> bool:

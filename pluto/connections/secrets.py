@@ -1,4 +1,4 @@
-"""A minimal ipsec.secrets reader: pre-shared keys (issue 4 adds the other kinds).
+"""The ipsec.secrets reader: pre-shared keys, RSA private keys and XAUTH passwords.
 
 The file format is libreswan's ipsec.secrets(5):
 
@@ -8,6 +8,12 @@ The file format is libreswan's ipsec.secrets(5):
 - ``ID [ID ...] : PSK "secret"``, where the secret is a quoted string, ``0x`` hex (``_`` may
   separate digits) or ``0s`` base64; a record without IDs (``: PSK "x"``) is the default;
   ``%any``, ``0.0.0.0`` and ``::`` are wildcard IDs;
+- ``ID ... : RSA { Modulus: 0x... PublicExponent: 0x... PrivateExponent: 0x... Prime1: ...
+  Prime2: ... Exponent1: ... Exponent2: ... Coefficient: ... }`` (values ``0x`` hex or ``0s``
+  base64; the key is checked and Exponent1/2 and Coefficient are computed when left out), or
+  ``: RSA { ckaid=HEX }`` / ``: RSA "nickname"``, references to a key in a store (kept; the
+  store itself comes with certificates, issue 9);
+- ``@user : XAUTH "password"``: an XAUTH user's password;
 - ``include FILE`` reads more files (a glob; relative names are relative to the including
   file's directory).
 
@@ -21,8 +27,8 @@ Lookup follows libreswan's lsw_find_secret_by_id(), best first:
 6. a record without IDs, the default.
 
 An entry naming only the peer among other IDs does not match. Among equal matches the first in
-the files wins (a warning says so when their secrets differ). Entries of other kinds (RSA,
-XAUTH, ...) are skipped with a warning for now. Secrets never appear in messages or reprs.
+the files wins (a warning says so when their secrets differ). Entries of other kinds (ECDSA,
+PPKS, ...) are skipped with a warning for now. Secrets never appear in messages or reprs.
 """
 
 from __future__ import annotations
@@ -36,12 +42,17 @@ import stat
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from cryptography.hazmat.primitives.asymmetric import rsa
+
 from pluto.connections.ids import Identity, IdentityError, parse_identity
 from pluto.packet.ikev2_types import IdType
 
 MAX_INCLUDE_DEPTH = 10
 WEAK_PSK_LENGTH = 8  # libreswan warns about shorter quoted secrets
-_LATER_KINDS = frozenset({"RSA", "ECDSA", "XAUTH", "PPKS", "NULL", "PIN"})
+_LATER_KINDS = frozenset({"ECDSA", "PPKS", "NULL", "PIN"})
+# The fields of an RSA private key written out in full, as libreswan's old format names them.
+_RSA_FIELDS = ("Modulus", "PublicExponent", "PrivateExponent", "Prime1", "Prime2",
+               "Exponent1", "Exponent2", "Coefficient")
 
 Warn = Callable[[str], None]
 
@@ -67,17 +78,54 @@ class PskEntry:
         return f"PskEntry({ids} : PSK <{len(self.psk)} bytes> at {self.where})"
 
 
+@dataclass(frozen=True)
+class RsaKeyEntry:
+    """An RSA private key (``key``), or a reference to one in a key store (``ckaid`` or
+    ``nickname``)."""
+
+    ids: tuple[Identity, ...]
+    key: rsa.RSAPrivateKey | None = field(default=None, repr=False, compare=False)
+    ckaid: bytes | None = None
+    nickname: str | None = None
+    where: str = ""
+
+    def __repr__(self) -> str:
+        ids = " ".join(str(identity) for identity in self.ids) or "(default)"
+        if self.key is not None:
+            what = f"<{self.key.key_size}-bit private key>"
+        elif self.ckaid is not None:
+            what = f"ckaid={self.ckaid.hex()}"
+        else:
+            what = f"nickname {self.nickname!r}"
+        return f"RsaKeyEntry({ids} : RSA {what} at {self.where})"
+
+
+@dataclass(frozen=True)
+class XauthEntry:
+    ids: tuple[Identity, ...]
+    password: bytes = field(repr=False)
+    where: str = ""
+
+    def __repr__(self) -> str:
+        ids = " ".join(str(identity) for identity in self.ids) or "(default)"
+        return f"XauthEntry({ids} : XAUTH <{len(self.password)} bytes> at {self.where})"
+
+
 class Secrets:
-    """The pre-shared keys of one or more secrets files."""
+    """The secrets of one or more secrets files; ``entries`` are the pre-shared keys."""
 
     def __init__(self, entries: Iterable[PskEntry] = (), warnings: Iterable[str] = (),
-                 warn: Warn | None = None) -> None:
+                 warn: Warn | None = None, *, rsa_keys: Iterable[RsaKeyEntry] = (),
+                 xauth: Iterable[XauthEntry] = ()) -> None:
         self.entries: list[PskEntry] = list(entries)
+        self.rsa_keys: list[RsaKeyEntry] = list(rsa_keys)
+        self.xauth: list[XauthEntry] = list(xauth)
         self.warnings: list[str] = list(warnings)
         self._warn = warn
 
     def __repr__(self) -> str:
-        return f"<Secrets: {len(self.entries)} PSK entries>"
+        return (f"<Secrets: {len(self.entries)} PSK entries, {len(self.rsa_keys)} RSA keys, "
+                f"{len(self.xauth)} XAUTH entries>")
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -88,7 +136,7 @@ class Secrets:
         reader = _Reader(warn)
         for pattern in patterns:
             reader.read_pattern(pattern, base_dir=None, depth=0, where=None)
-        return cls(reader.entries, reader.warnings, warn)
+        return reader.secrets(cls, warn)
 
     @classmethod
     def from_text(cls, text: str, source: str = "<text>", *, warn: Warn | None = None
@@ -96,7 +144,21 @@ class Secrets:
         """Parse secrets from a string; includes are relative to ``source``'s directory."""
         reader = _Reader(warn)
         reader.read_text(text, source, depth=0)
-        return cls(reader.entries, reader.warnings, warn)
+        return reader.secrets(cls, warn)
+
+    def rsa_key_for(self, local: Identity | None) -> RsaKeyEntry | None:
+        """Our RSA key: the first entry naming ``local``, else the first without IDs."""
+        for entry in self.rsa_keys:
+            if any(_same(identity, local) for identity in entry.ids):
+                return entry
+        return next((entry for entry in self.rsa_keys if not entry.ids), None)
+
+    def xauth_password_for(self, user: Identity) -> bytes | None:
+        """The XAUTH password of ``user`` (the first entry naming it), or None."""
+        for entry in self.xauth:
+            if any(_same(identity, user) for identity in entry.ids):
+                return entry.password
+        return None
 
     def psk_for(self, local: Identity | None, remote: Identity | None) -> bytes | None:
         entry = self.psk_entry_for(local, remote)
@@ -161,8 +223,13 @@ def _same(entry_id: Identity, wanted: Identity | None) -> bool:
 class _Reader:
     def __init__(self, warn: Warn | None) -> None:
         self.entries: list[PskEntry] = []
+        self.rsa_keys: list[RsaKeyEntry] = []
+        self.xauth: list[XauthEntry] = []
         self.warnings: list[str] = []
         self.warn_sink = warn
+
+    def secrets(self, cls: type[Secrets], warn: Warn | None) -> Secrets:
+        return cls(self.entries, self.warnings, warn, rsa_keys=self.rsa_keys, xauth=self.xauth)
 
     def warn(self, text: str) -> None:
         self.warnings.append(text)
@@ -219,9 +286,17 @@ class _Reader:
         if kind in _LATER_KINDS:
             self.warn(f"{where}: skipping {kind} secret (not supported yet)")
             return
+        if kind == "RSA":
+            self.rsa_keys.append(_rsa_entry(ids, rest[1:], where))
+            return
+        if kind == "XAUTH":
+            if len(rest) != 2 or rest[1][0] not in "\"'":
+                raise SecretsError(f"{where}: XAUTH takes one quoted password")
+            self.xauth.append(XauthEntry(ids, rest[1][1:-1].encode("utf-8"), where))
+            return
         if kind != "PSK":
             raise SecretsError(f"{where}: unknown secret kind '{_printable(rest[0])}' "
-                               "(expected PSK)")
+                               "(expected PSK, RSA or XAUTH)")
         if len(rest) < 2:
             raise SecretsError(f"{where}: PSK without a secret")
         if len(rest) > 2:
@@ -255,6 +330,79 @@ class _Reader:
                 raise SecretsError(f"{where}: the PSK is empty")
             return psk
         raise SecretsError(f"{where}: the PSK must be a quoted string, 0x hex or 0s base64")
+
+
+def _rsa_entry(ids: tuple[Identity, ...], tokens: list[str], where: str) -> RsaKeyEntry:
+    if len(tokens) == 1 and tokens[0][0] in "\"'":
+        return RsaKeyEntry(ids, nickname=tokens[0][1:-1], where=where)
+    if len(tokens) < 2 or tokens[0] != "{" or tokens[-1] != "}":
+        raise SecretsError(f"{where}: RSA needs {{ FIELD: VALUE ... }} or a quoted nickname")
+    fields = _rsa_fields(tokens[1:-1], where)
+    if "ckaid" in fields:
+        if len(fields) != 1:
+            raise SecretsError(f"{where}: RSA: ckaid= stands alone (the key is in the store)")
+        try:
+            return RsaKeyEntry(ids, ckaid=bytes.fromhex(fields["ckaid"]), where=where)
+        except ValueError:
+            raise SecretsError(f"{where}: RSA: ckaid is not hex") from None
+    return RsaKeyEntry(ids, key=_rsa_key(fields, where), where=where)
+
+
+def _rsa_fields(tokens: list[str], where: str) -> dict[str, str]:
+    """``Name: value`` (or ``name=value``) pairs; names as _RSA_FIELDS spell them."""
+    spelled = {name.lower(): name for name in (*_RSA_FIELDS, "ckaid")}
+    fields: dict[str, str] = {}
+    i = 0
+    while i < len(tokens):
+        if "=" in tokens[i]:
+            name, _, value = tokens[i].partition("=")
+            i += 1
+        elif i + 2 < len(tokens) and tokens[i + 1] == ":":
+            name, value = tokens[i], tokens[i + 2]
+            i += 3
+        else:
+            raise SecretsError(f"{where}: RSA: expected 'Name: value', found "
+                               f"'{_printable(tokens[i])}'")
+        canonical = spelled.get(name.lower())
+        if canonical is None:
+            raise SecretsError(f"{where}: RSA: unknown field '{_printable(name)}'")
+        if canonical in fields:
+            raise SecretsError(f"{where}: RSA: {canonical} given twice")
+        fields[canonical] = value
+    return fields
+
+
+def _rsa_key(fields: dict[str, str], where: str) -> rsa.RSAPrivateKey:
+    missing = [name for name in _RSA_FIELDS[:5] if name not in fields]
+    if missing:
+        raise SecretsError(f"{where}: RSA: {', '.join(missing)} missing")
+    values = {name: _rsa_number(name, text, where) for name, text in fields.items()}
+    n, e, d = values["Modulus"], values["PublicExponent"], values["PrivateExponent"]
+    p, q = values["Prime1"], values["Prime2"]
+    derived = {"Exponent1": d % (p - 1) if p > 1 else 0,
+               "Exponent2": d % (q - 1) if q > 1 else 0,
+               "Coefficient": pow(q, -1, p) if p > 1 and q % p else 0}
+    for name, value in derived.items():
+        if values.setdefault(name, value) != value:
+            raise SecretsError(f"{where}: RSA: {name} does not match the primes")
+    try:
+        numbers = rsa.RSAPrivateNumbers(p, q, d, values["Exponent1"], values["Exponent2"],
+                                        values["Coefficient"], rsa.RSAPublicNumbers(e, n))
+        return numbers.private_key()
+    except (ValueError, TypeError):
+        raise SecretsError(f"{where}: RSA: the numbers do not make a valid RSA key") from None
+
+
+def _rsa_number(name: str, text: str, where: str) -> int:
+    prefix, digits = text[:2].lower(), text[2:]
+    try:
+        if prefix == "0x":
+            return int(digits.replace("_", ""), 16)
+        if prefix == "0s":
+            return int.from_bytes(base64.b64decode(digits, validate=True), "big")
+    except (ValueError, binascii.Error):
+        pass
+    raise SecretsError(f"{where}: RSA: {name} is not 0x hex or 0s base64")
 
 
 def _identity(token: str, where: str) -> Identity:

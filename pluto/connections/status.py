@@ -9,7 +9,8 @@ default, as libreswan's connection_status.c does: the client when it is just the
 when it is the host's address (or unset), the IKE port when it is 500 (with a port an IPv6
 address is bracketed: ``[2001:db8::1]:4500``), and the next hop when unset or the peer itself;
 the peer's next hop is not shown once the connection is oriented. An instance is labelled
-``"conn"[N]``. The other lines follow the first, indented like libreswan's, in a fixed order.
+``"conn"[N]``. The other lines follow the first, indented like libreswan's, in a fixed order; ``my_ip`` and
+``their_ip`` are the ends' ``sourceip`` (ipsec.conf's leftsourceip/rightsourceip).
 """
 
 from __future__ import annotations
@@ -49,8 +50,9 @@ def connection_status_lines(conn: Connection, *, newest_ike: int | None,
     auth = _auth_name(conn.policy.auth)
     lines = [
         f"{label}: {connection_topology(conn)}; {routing}; eroute owner: #{eroute_owner}",
-        f"{label}:     {'oriented' if conn.oriented else 'unoriented'}; my_ip=unset; "
-        f"their_ip=unset;" + (f" my_updown={ours.updown};" if ours.updown else ""),
+        f"{label}:     {'oriented' if conn.oriented else 'unoriented'}; "
+        f"my_ip={ours.sourceip or 'unset'}; their_ip={theirs.sourceip or 'unset'};"
+        + (f" my_updown={ours.updown};" if ours.updown else ""),
         f"{label}:   our auth:{auth}, their auth:{auth};",
         f"{label}:   {_lifetimes(conn)}",
         f"{label}:   policy: {policy_string(conn)};",

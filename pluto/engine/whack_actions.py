@@ -324,6 +324,22 @@ def _not_yet(core: Pluto, action: dict, req: _Request):
                                         "yet")
 
 
+def _rereadsecrets(core: Pluto, action: dict, req: _Request):
+    """Reload the secrets files pluto started with; on an error the old secrets stay."""
+    from pluto.connections.secrets import Secrets, SecretsError
+    from pluto.whack_protocol import RC_LOG_SERIOUS
+
+    patterns = list(core.options.secrets_patterns)
+    for pattern in patterns:
+        _say(core, req, f'loading secrets from "{pattern}"')
+    try:
+        secrets = Secrets.load(patterns, warn=lambda text: _say(core, req, text))
+    except (SecretsError, OSError) as err:
+        return req.fail(RC_LOG_SERIOUS, f"rereadsecrets failed, keeping the old secrets: {err}")
+    core.secrets = secrets
+    return 0
+
+
 def _nothing(core: Pluto, action: dict, req: _Request):
     return 0
 
@@ -347,5 +363,5 @@ HANDLERS: dict[str, Handler] = {
     "rekey-ike": _rekey("ike"),
     "rekey-child": _rekey("child"),
     "myid": _not_yet,
-    "rereadsecrets": _not_yet,
+    "rereadsecrets": _rereadsecrets,
 }

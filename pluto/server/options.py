@@ -4,6 +4,10 @@ Debug and impair options go through :mod:`pluto.debug_options`, shared with whac
 other option is one of the manual's; a bad one raises :class:`OptionsError` whose message
 names it, and pluto exits 1.
 
+``--config FILE`` reads ipsec.conf: its ``config setup`` gives defaults for the options
+(pluto/config/setup.py maps each keyword to an option; the command line wins), and at start-up
+pluto adds the conns with auto=add, route or start (pluto/config/startup.py).
+
 Ports: ``--ikeport N`` (default 500) moves only the IKE port. The NAT-T port is separate, as in
 libreswan: ``--natikeport N`` (also spelt ``--natt-port``; default 4500); ``--natikeport 0``
 opens no NAT-T sockets, which lets several plutos share one address on different IKE ports.
@@ -14,6 +18,7 @@ from __future__ import annotations
 import ipaddress
 import os
 from dataclasses import dataclass, field
+from typing import Any
 
 from pluto.debug_options import DebugImpairOptions, OptionError, extract
 from pluto.engine.host import Endpoint, IPAddress
@@ -47,6 +52,10 @@ class PlutoOptions:
     debug_impair: DebugImpairOptions = field(default_factory=DebugImpairOptions)
     wants_help: bool = False
     wants_version: bool = False
+    config: str | None = None  # --config FILE
+    conf: Any = None  # the loaded IpsecConf (pluto/config/ipsec_conf.py)
+    logappend: bool = True  # config setup's logappend=no empties the log file first
+    setup_notes: list[str] = field(default_factory=list)  # to log at start-up
 
     @property
     def ctl_path(self) -> str:
@@ -70,6 +79,8 @@ class PlutoOptions:
         if self.logfile is not None:
             self.logfile = os.path.abspath(self.logfile)
         self.secretsfile = os.path.abspath(self.secretsfile)
+        if self.config is not None:
+            self.config = os.path.abspath(self.config)
 
 
 @dataclass(frozen=True)
@@ -116,12 +127,72 @@ _FLAGS = {
 
 def parse_options(argv: list[str]) -> PlutoOptions:
     """Parse pluto's arguments; OptionsError names the first bad one."""
+    config_path, argv = _take_config(argv)
+    opts = PlutoOptions()
+    if config_path is not None:
+        _apply_config(opts, config_path)
     try:
-        debug_impair, rest = extract(argv)
+        _, rest = extract(argv, opts.debug_impair)
     except OptionError as err:
         raise OptionsError(str(err)) from None
-    opts = PlutoOptions(debug_impair=debug_impair)
     seen: set[str] = set()
+    _apply_arguments(opts, rest, seen)
+    if opts.ctlbase is not None and "--rundir" in seen:
+        raise OptionsError("--ctlbase and --rundir both say where the control files go; "
+                           "give one of them")
+    if opts.natikeport == opts.ikeport:
+        raise OptionsError(f"--natikeport {opts.natikeport}: the NAT-T port must differ from "
+                           f"the IKE port (--ikeport)")
+    return opts
+
+
+def _take_config(argv: list[str]) -> tuple[str | None, list[str]]:
+    """--config FILE (or --config=FILE) taken out of the arguments."""
+    rest: list[str] = []
+    path: str | None = None
+    i = 0
+    while i < len(argv):
+        name, eq, inline = argv[i].partition("=")
+        if name == "--config":
+            if path is not None:
+                raise OptionsError("--config given twice")
+            if eq:
+                path = inline
+            elif i + 1 < len(argv):
+                i += 1
+                path = argv[i]
+            else:
+                raise OptionsError("--config needs a value")
+            if not path:
+                raise OptionsError("--config: the path is empty")
+        else:
+            rest.append(argv[i])
+        i += 1
+    return path, rest
+
+
+def _apply_config(opts: PlutoOptions, path: str) -> None:
+    """config setup's options first; the command line then overrides them."""
+    from pluto.config.ipsec_conf import load
+    from pluto.config.lexer import ConfigError
+    from pluto.config.setup import setup_of
+
+    try:
+        conf = load(path)
+        setup = setup_of(conf)
+    except ConfigError as err:
+        raise OptionsError(f"--config: {err}") from None
+    opts.config, opts.conf = path, conf
+    opts.logappend = setup.logappend
+    opts.setup_notes = [*conf.warnings, *setup.notes]
+    try:
+        _, rest = extract(setup.arguments, opts.debug_impair)
+    except OptionError as err:
+        raise OptionsError(f"--config {path}: {err}") from None
+    _apply_arguments(opts, rest, set())
+
+
+def _apply_arguments(opts: PlutoOptions, rest: list[str], seen: set[str]) -> None:
     i = 0
     while i < len(rest):
         arg = rest[i]
@@ -144,13 +215,6 @@ def parse_options(argv: list[str]) -> PlutoOptions:
         else:
             raise OptionsError(f"unexpected argument '{arg}': pluto takes only options")
         i += 1
-    if opts.ctlbase is not None and "--rundir" in seen:
-        raise OptionsError("--ctlbase and --rundir both say where the control files go; "
-                           "give one of them")
-    if opts.natikeport == opts.ikeport:
-        raise OptionsError(f"--natikeport {opts.natikeport}: the NAT-T port must differ from "
-                           f"the IKE port (--ikeport)")
-    return opts
 
 
 def _set_valued(opts: PlutoOptions, name: str, value: str, seen: set[str]) -> None:
@@ -158,6 +222,8 @@ def _set_valued(opts: PlutoOptions, name: str, value: str, seen: set[str]) -> No
     repeatable = attr in ("interfaces", "listen")
     if not repeatable and attr in seen:
         raise OptionsError(f"{name} given twice")
+    if repeatable and attr not in seen:
+        getattr(opts, attr).clear()  # the command line replaces what --config said
     seen.add(attr)
     seen.add(name)
     if attr in ("logfile", "rundir", "ctlbase", "secretsfile"):
@@ -203,13 +269,15 @@ def effective_helpers(requested: int) -> int:
 
 
 USAGE = """\
-usage: pluto [--nofork] [--stderrlog] [--logfile FILE] [--rundir DIR] [--ctlbase PATH]
+usage: pluto [--config FILE] [--nofork] [--stderrlog] [--logfile FILE] [--rundir DIR] [--ctlbase PATH]
              [--secretsfile FILE] [--ikeport N] [--natikeport N] [--interface NAME]
              [--listen ADDR] [--uniqueids] [--force-busy] [--noklips] [--nhelpers N]
              [--debug CLASS[,CLASS...]] [--no-debug CLASS] [--debug-NAME]
              [--impair NAME[:VALUE]] [--no-impair NAME]
              [--help] [--version]
 
+  --config FILE      ipsec.conf: config setup gives defaults; conns with auto=add,
+                     route or start are added at start-up (start also initiates)
   --nofork           stay in the foreground; print "Pluto initialized" when ready
   --stderrlog        log to stderr (default: syslog, facility authpriv)
   --logfile FILE     append the log to FILE, with timestamps

@@ -7,6 +7,11 @@ A scenario is a directory ``loopback-NAME/`` with:
 - ``script.txt``: one ``HOST: COMMAND`` line per step, run in order (``#`` comments). The
   commands are ``whack ...`` (``--rundir`` of that host's pluto is added) and ``$IKEPORT``
   stands for the IKE port all plutos listen on;
+- ``HOST.ipsec.conf`` (optional): that host is configured by ipsec.conf instead. The runner
+  writes it to the work directory with ``$IKEPORT``, ``$RUNDIR``, ``$LOGFILE`` and ``$SECRETS``
+  filled in, does not start its pluto itself, and runs the script's ``ipsec ...`` commands
+  for the host with ``--config`` pointing at it (``ipsec start`` starts the daemon, which
+  logs to ``$LOGFILE``; timestamps are sanitized away);
 - ``HOST.console.txt``: the expected transcript of each host, libreswan style
   (``west # whack ...`` then its output), and ``HOST.pluto.log``: that host's pluto log.
 
@@ -43,6 +48,7 @@ class Host:
     process: subprocess.Popen | None = None
     log_path: Path | None = None
     console: list[str] = field(default_factory=list)
+    config: Path | None = None  # HOST.ipsec.conf in the work directory: started by ipsec
 
 
 def free_port() -> int:
@@ -80,6 +86,7 @@ def sanitize(text: str, port: int) -> str:
         (r"\b(REKEY|REPLACE|EXPIRE|RETRANSMIT) in \d+s", r"\1 in XXs"),
         (r"aged \d+(\.\d+)?s", "aged XXs"),
         (r"pid:\d+", "pid:PID"),
+        (r"(?m)^[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d\.\d{6}: ", ""),  # --logfile stamps
     ]
     for pattern, replacement in rules:
         text = re.sub(pattern, replacement, text)
@@ -115,7 +122,10 @@ class Scenario:
         """Run the scenario; return {file name: sanitized text} for every golden file."""
         try:
             for name in dict.fromkeys(host for host, _ in self.steps):
-                self._start(name)
+                if (self.directory / f"{name}.ipsec.conf").is_file():
+                    self._configure(name)
+                else:
+                    self._start(name)
             for host, command in self.steps:
                 self._step(self.hosts[host], command)
             self._wait_for_exit()
@@ -123,10 +133,14 @@ class Scenario:
             self._stop_leftovers()
         outputs = {}
         for host in self.hosts.values():
-            outputs[f"{host.name}.console.txt"] = sanitize("\n".join(host.console) + "\n",
-                                                           self.port)
+            console = "\n".join(host.console) + "\n"
             assert host.log_path is not None
-            outputs[f"{host.name}.pluto.log"] = sanitize(host.log_path.read_text(), self.port)
+            log = host.log_path.read_text()
+            # Paths in the work directory (config and secrets files) differ every run.
+            outputs[f"{host.name}.console.txt"] = sanitize(
+                console.replace(str(self.workdir), "WORKDIR"), self.port)
+            outputs[f"{host.name}.pluto.log"] = sanitize(
+                log.replace(str(self.workdir), "WORKDIR"), self.port)
         return outputs
 
     def _start(self, name: str) -> None:
@@ -147,11 +161,29 @@ class Scenario:
             raise AssertionError(f"{name}: pluto did not start: {line!r}\n"
                                  f"{host.log_path.read_text()}")
 
+    def _configure(self, name: str) -> None:
+        host = Host(name, HOSTS[name], self.workdir / name)
+        host.rundir.mkdir()
+        host.log_path = self.workdir / f"{name}.log"
+        host.log_path.touch()
+        text = (self.directory / f"{name}.ipsec.conf").read_text()
+        for word, value in (("$IKEPORT", str(self.port)), ("$RUNDIR", str(host.rundir)),
+                            ("$LOGFILE", str(host.log_path)), ("$SECRETS", str(self.secrets))):
+            text = text.replace(word, value)
+        host.config = self.workdir / f"{name}.ipsec.conf"
+        host.config.write_text(text)
+        self.hosts[name] = host
+
     def _step(self, host: Host, command: str) -> None:
         words = shlex.split(command.replace("$IKEPORT", str(self.port)))
-        if words[0] != "whack":
-            raise ValueError(f"unsupported command {words[0]!r} (only whack)")
-        argv = [sys.executable, "-m", "whack", "--rundir", str(host.rundir), *words[1:]]
+        if words[0] == "ipsec" and host.config is not None:
+            argv = [sys.executable, "-m", "whack.ipsec", "--config", str(host.config),
+                    *words[1:]]
+        elif words[0] == "whack":
+            argv = [sys.executable, "-m", "whack", "--rundir", str(host.rundir), *words[1:]]
+        else:
+            raise ValueError(f"unsupported command {words[0]!r} (whack, or ipsec for a host "
+                             "with HOST.ipsec.conf)")
         proc = subprocess.run(argv, capture_output=True, text=True, timeout=COMMAND_TIMEOUT)
         host.console.append(f"{host.name} # {command}")
         output = proc.stdout + proc.stderr
@@ -162,7 +194,15 @@ class Scenario:
 
     def _wait_for_exit(self) -> None:
         for host in self.hosts.values():
-            assert host.process is not None
+            if host.process is None:  # started by ipsec start: ipsec stop waited for it
+                pid_file = host.rundir / "pluto.pid"
+                if pid_file.exists():
+                    raise AssertionError(f"{host.name}: pluto still running after the script "
+                                         "(the script must end with ipsec stop)")
+                left = sorted(p.name for p in host.rundir.iterdir())
+                if left:
+                    raise AssertionError(f"{host.name}: files left in the rundir: {left}")
+                continue
             try:
                 code = host.process.wait(timeout=COMMAND_TIMEOUT)
             except subprocess.TimeoutExpired:
@@ -177,6 +217,7 @@ class Scenario:
     def _stop_leftovers(self) -> None:
         """On failure, stop (by PID) the plutos this run started; never anything else."""
         for host in self.hosts.values():
+            _stop_daemon(host)
             if host.process is not None and host.process.poll() is None:
                 host.process.send_signal(signal.SIGTERM)
                 try:
@@ -186,6 +227,21 @@ class Scenario:
                     host.process.wait()
             if host.process is not None and host.process.stdout is not None:
                 host.process.stdout.close()
+
+
+def _stop_daemon(host: Host) -> None:
+    """A pluto that ``ipsec start`` forked: SIGTERM the PID its lock file names."""
+    pid_file = host.rundir / "pluto.pid"
+    if host.config is None or not pid_file.exists():
+        return
+    try:
+        pid = int(pid_file.read_text().split()[0])
+        os.kill(pid, signal.SIGTERM)
+    except (ValueError, IndexError, OSError):
+        return
+    deadline = time.monotonic() + 10
+    while pid_file.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 def tracebacks(outputs: dict[str, str]) -> list[str]:

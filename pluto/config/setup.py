@@ -1,0 +1,155 @@
+"""``config setup`` -> pluto's command-line options.
+
+Each keyword becomes the pluto(8) option that does the same thing, so ``pluto --config FILE``
+and ``ipsec start`` behave as if those options had been typed (options given on pluto's own
+command line win). The keywords whose feature does not exist yet are checked and kept, and
+:attr:`Setup.notes` says so, for pluto to log at start-up:
+
+==================  =======================================================================
+plutodebug          ``--debug`` (classes separated by spaces or commas; ``none``, ``all``)
+uniqueids           ``--uniqueids`` for yes, libreswan's default for ipsec.conf
+listen              ``--listen ADDR``
+interfaces          ``--interface DEV`` for each ``DEV`` or ``ipsecN=DEV``; ``%defaultroute``
+                    listens everywhere
+nhelpers            ``--nhelpers N``
+protostack          ``none`` is ``--noklips`` (this pluto's in-memory back end);
+                    ``xfrm``/``netkey``/``auto`` the kernel (issue 5)
+logfile, logappend  ``--logfile FILE``; logappend=no empties the file at start
+rundir, secretsfile ``--rundir DIR``, ``--secretsfile FILE``
+ikeport, nat-ikeport ``--ikeport N``, ``--natikeport N`` (libreswan 4 keywords)
+ikev1-policy        accept, drop or reject; IKEv1 (issue 8) is not there, its packets drop
+virtual-private     checked and kept; vhost:/vnet: subnets are not implemented yet
+keep-alive          checked and kept; NAT-T keep-alives are not implemented yet
+==================  =======================================================================
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass, field
+
+from pluto.config.ipsec_conf import IpsecConf
+from pluto.config.lexer import ConfigError, Setting
+from pluto.debug_options import OptionError, extract
+
+_TRUE = ("yes", "y", "true", "on")
+_FALSE = ("no", "n", "false", "off")
+
+
+@dataclass
+class Setup:
+    arguments: list[str] = field(default_factory=list)  # pluto options
+    logappend: bool = True
+    ikev1_policy: str = "drop"
+    virtual_private: list[str] = field(default_factory=list)
+    keep_alive: int | None = None
+    notes: list[str] = field(default_factory=list)  # to log at start-up
+
+
+def setup_of(conf: IpsecConf) -> Setup:
+    """The pluto options and stored values of ``conf``'s config setup."""
+    values = conf.setup
+    setup = Setup()
+    args = setup.arguments
+
+    def get(key: str) -> Setting | None:
+        return values.get(key)
+
+    if (debug := get("plutodebug")) is not None:
+        classes = ",".join(w for w in re.split(r"[\s,]+", debug.value) if w)
+        try:
+            extract(["--debug", classes])
+        except OptionError as err:
+            raise _bad(debug, str(err)) from None
+        args += ["--debug", classes]
+    uniqueids = get("uniqueids")
+    if uniqueids is None or _flag(uniqueids):
+        args.append("--uniqueids")
+    if (listen := get("listen")) is not None:
+        try:
+            address = ipaddress.ip_address(listen.value)
+        except ValueError:
+            raise _bad(listen, "not an IP address") from None
+        args += ["--listen", str(address)]
+    if (interfaces := get("interfaces")) is not None:
+        for word in interfaces.value.split():
+            if word == "%defaultroute":
+                continue
+            if word == "%none":
+                raise _bad(interfaces, "%none (no interfaces at all) is not implemented yet")
+            device = word.partition("=")[2] if "=" in word else word
+            if not device or "/" in device or len(device) > 15:
+                raise _bad(interfaces, f"'{word}' is not an interface name (DEV or ipsecN=DEV)")
+            args += ["--interface", device]
+    if (helpers := get("nhelpers")) is not None:
+        args += ["--nhelpers", str(_number(helpers, -1, 1024))]
+    if (stack := get("protostack")) is not None:
+        word = stack.value.lower()
+        if word == "none":
+            args.append("--noklips")
+        elif word not in ("xfrm", "netkey", "auto"):
+            raise _bad(stack, "expected none (in memory), xfrm, netkey or auto")
+    for key, option in (("logfile", "--logfile"), ("rundir", "--rundir"),
+                        ("secretsfile", "--secretsfile")):
+        if (setting := get(key)) is not None:
+            args += [option, setting.value]
+    if (appending := get("logappend")) is not None:
+        setup.logappend = _flag(appending)
+    if (port := get("ikeport")) is not None:
+        args += ["--ikeport", str(_number(port, 1, 65535))]
+    if (nat_port := get("nat-ikeport")) is not None:
+        args += ["--natikeport", str(_number(nat_port, 0, 65535))]
+    if (policy := get("ikev1-policy")) is not None:
+        if policy.value.lower() not in ("accept", "drop", "reject"):
+            raise _bad(policy, "expected accept, drop or reject")
+        setup.ikev1_policy = policy.value.lower()
+        if setup.ikev1_policy != "drop":
+            setup.notes.append(f"ikev1-policy={setup.ikev1_policy}: IKEv1 is not implemented "
+                               "yet (issue 8); IKEv1 messages are dropped")
+    if (private := get("virtual-private")) is not None:
+        setup.virtual_private = _virtual_private(private)
+        setup.notes.append("virtual-private is stored; vhost:/vnet: subnets that use it are "
+                           "not implemented yet")
+    if (keep_alive := get("keep-alive")) is not None:
+        setup.keep_alive = _number(keep_alive, 1, 86400)
+        setup.notes.append("keep-alive is stored; NAT-T keep-alives are not implemented yet")
+    return setup
+
+
+def _virtual_private(setting: Setting) -> list[str]:
+    """``%v4:198.18.0.0/15,%v4:!198.18.1.0/24,%v6:...``: each checked, kept as written."""
+    items = [w for w in re.split(r"[\s,]+", setting.value) if w]
+    for item in items:
+        family, _, network = item.partition(":")
+        network = network.removeprefix("!")
+        try:
+            parsed = ipaddress.ip_network(network, strict=True)
+        except ValueError:
+            parsed = None
+        if family not in ("%v4", "%v6") or parsed is None \
+                or parsed.version != int(family[2]):
+            raise _bad(setting, f"'{item}' is not %v4:NET, %v6:NET or %vN:!NET")
+    return items
+
+
+def _flag(setting: Setting) -> bool:
+    if setting.value.lower() in _TRUE:
+        return True
+    if setting.value.lower() in _FALSE:
+        return False
+    raise _bad(setting, "expected yes or no")
+
+
+def _number(setting: Setting, low: int, high: int) -> int:
+    try:
+        value = int(setting.value, 10)
+    except ValueError:
+        raise _bad(setting, "not a number") from None
+    if not low <= value <= high:
+        raise _bad(setting, f"out of range ({low}-{high})")
+    return value
+
+
+def _bad(setting: Setting, reason: str) -> ConfigError:
+    return ConfigError(f"{setting.where}: {setting}: {reason}")
