@@ -7,6 +7,7 @@ outbound SA uses ``encr_i``/``integ_i`` and the responder's inbound SA the same 
 
 from __future__ import annotations
 
+import errno
 from typing import TYPE_CHECKING
 
 from pluto.engine.states import ChildSa, IkeSa
@@ -28,13 +29,21 @@ def install(core: Pluto, ike: IkeSa, child: ChildSa, keys,
 
     A rekey (``replacing`` the old Child SA) keeps the old reqid and shares its policies:
     XFRM then sends with the newest SA of that reqid, so traffic moves over before the old
-    SA is deleted.
+    SA is deleted. A second Child SA of the same connection for the same selectors (a peer
+    that came back without --uniqueids) is treated alike: it shares the older one's policies
+    when their tunnel endpoints agree, and takes them over when they do not. Selectors held
+    by another connection's Child SA are refused (EEXIST) before anything is installed.
     """
     conn, chosen = child.conn, child.chosen
     local, remote = ike.local[0], ike.remote[0]
     mode = "tunnel" if conn.policy.tunnel else "transport"
-    if replacing is not None and replacing.reqid:
-        child.reqid = replacing.reqid
+    holder = replacing if replacing is not None else _policy_holder(core, child)
+    if holder is not None and replacing is None and _base(holder.conn) is not _base(conn):
+        raise KernelError("add policy", errno.EEXIST,
+                          f"policies for [{child.local_ts}==={child.remote_ts}] belong to "
+                          f"{holder.conn.label} #{holder.serial}")
+    if holder is not None and holder.reqid:
+        child.reqid = holder.reqid
     elif not child.reqid:
         child.reqid = core.next_reqid()
     reqid = child.reqid
@@ -59,7 +68,14 @@ def install(core: Pluto, ike: IkeSa, child: ChildSa, keys,
         PolicySpec("in", child.remote_ts, child.local_ts, remote, local, mode, "esp", reqid),
         PolicySpec("fwd", child.remote_ts, child.local_ts, remote, local, mode, "esp", reqid),
     ]
-    shared = [p for p in replacing.policies] if replacing is not None else []
+    shared: list[PolicySpec] = []
+    taken: list[PolicySpec] = []  # the holder's policies, replaced by ours
+    if holder is not None:
+        if replacing is not None or set(holder.policies) == set(policies):
+            shared = list(holder.policies)
+        else:
+            taken = list(holder.policies)
+    removed: list[PolicySpec] = []
     try:
         for sa in (inbound, outbound):
             core.kernel.add_sa(sa)
@@ -67,16 +83,51 @@ def install(core: Pluto, ike: IkeSa, child: ChildSa, keys,
         if shared:
             child.policies.extend(shared)
         else:
+            for policy in taken:
+                core.kernel.delete_policy(policy)
+                removed.append(policy)
             for policy in policies:
                 core.kernel.add_policy(policy)
                 child.policies.append(policy)
     except KernelError:
         uninstall(core, child)
+        for policy in removed:  # give the holder its policies back
+            try:
+                core.kernel.add_policy(policy)
+            except KernelError as err:
+                child.logger.log(f"kernel: {err}")
         raise
+    if taken:
+        for other in core.states:
+            if isinstance(other, ChildSa) and other is not child:
+                other.policies = [p for p in other.policies if p not in taken]
+        child.logger.log(f"Child SA #{holder.serial} had the same traffic selectors; its "
+                         "policies now lead to this Child SA")
     child.add_time = core.clock.wall()
     core.logger.debug("kernel", f"#{child.serial}: installed inbound SA "
                                 f"{child.inbound_spi:#010x} and outbound SA "
                                 f"{child.outbound_spi:#010x}, reqid {reqid}")
+
+
+def _base(conn):
+    """Instances of one template count as one connection."""
+    template = getattr(conn, "template", None)
+    return template if template is not None else conn
+
+
+def _selector_key(policy: PolicySpec) -> tuple:
+    # the kernel tells policies apart by direction and selectors, not by their template
+    return (policy.direction, policy.src_selector, policy.dst_selector)
+
+
+def _policy_holder(core: Pluto, child: ChildSa) -> ChildSa | None:
+    """The installed Child SA whose outbound policy has ``child``'s selectors, if any."""
+    wanted = ("out", child.local_ts, child.remote_ts)
+    for other in core.states:
+        if isinstance(other, ChildSa) and other is not child and any(
+                _selector_key(p) == wanted for p in other.policies):
+            return other
+    return None
 
 
 def _shared(core: Pluto, child: ChildSa, policy) -> bool:
@@ -98,8 +149,22 @@ def uninstall(core: Pluto, child: ChildSa) -> None:
             core.kernel.delete_sa(sa.id)
         except KernelError as err:
             child.logger.log(f"kernel: {err}")
+    _release_spi(core, child)
     child.policies.clear()
     child.sas.clear()
+
+
+def _release_spi(core: Pluto, child: ChildSa) -> None:
+    """An inbound SPI allocated for a Child SA that never got its SA is given back (the
+    kernel holds it in a larval SA until then)."""
+    ike = core.states.ike(child.ike_serial)
+    if not child.inbound_spi or ike is None or ike.local is None or any(
+            sa.id.spi == child.inbound_spi for sa in child.sas):
+        return
+    try:
+        core.kernel.delete_sa(SaId(ike.local[0], child.inbound_spi, "esp"))
+    except KernelError as err:
+        core.logger.debug("kernel", f"#{child.serial}: releasing SPI: {err}")
 
 
 def tunnel_text(child: ChildSa) -> str:

@@ -1,6 +1,7 @@
 """An IKEv2 datagram arrives: parse it, find its IKE SA and message-ID slot, run the handler.
 
-Malformed requests are answered as RFC 7296 §2.21 says (INVALID_MAJOR_VERSION, INVALID_SYNTAX),
+Malformed requests are answered as RFC 7296 §2.5/§2.21 say (INVALID_MAJOR_VERSION,
+INVALID_SYNTAX, UNSUPPORTED_CRITICAL_PAYLOAD with the payload type),
 messages for unknown SPIs are ignored, retransmitted requests get the cached response, and
 messages that fail their integrity check are dropped without an answer.
 """
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
     from pluto.engine.core import Pluto
 
 _HEADER = struct.Struct("!8s8sBBBBII")
+# What a malformed IKE_SA_INIT request is answered with (RFC 7296 §2.5, §2.21.1).
+_INIT_ANSWERS = frozenset({NotifyType.INVALID_SYNTAX, NotifyType.UNSUPPORTED_CRITICAL_PAYLOAD})
 
 
 def packet_received(core: Pluto, data: bytes, local: Endpoint, remote: Endpoint) -> None:
@@ -150,8 +153,10 @@ def _malformed(core: Pluto, data: bytes, err: MalformedMessage, local: Endpoint,
     ispi, rspi, _np, _version, exchange, flags, message_id, _length = _HEADER.unpack_from(data)
     if flags & HeaderFlag.RESPONSE:
         return
+    # Outside IKE_SA_INIT a cleartext error cannot be authenticated: only the version
+    # mismatch is answered there (§2.5, §2.21.1); errors inside SK are answered encrypted.
     if err.notify == NotifyType.INVALID_MAJOR_VERSION or (
-            exchange == ExchangeType.IKE_SA_INIT and err.notify == NotifyType.INVALID_SYNTAX):
+            exchange == ExchangeType.IKE_SA_INIT and err.notify in _INIT_ANSWERS):
         core.logger.log(f"{where}: responding with {messages.notify_name(err.notify)}")
         answer = Message(ispi=ispi, rspi=rspi, exchange=exchange,
                          flags=int(HeaderFlag.RESPONSE), message_id=message_id,

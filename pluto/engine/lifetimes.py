@@ -2,7 +2,8 @@
 
 The initiator rekeys ``rekeymargin`` plus a random part of up to ``rekeyfuzz`` percent of the
 margin before the lifetime ends; the responder waits half that margin, so that the original
-initiator normally rekeys first. At the end of the lifetime the SA is replaced (deleted).
+initiator normally rekeys first. At the end of the lifetime an SA that was not rekeyed is
+replaced by a new negotiation (rekey=yes) or expires (--dontrekey).
 """
 
 from __future__ import annotations
@@ -73,7 +74,31 @@ def _liveness_due(core: Pluto, ike: IkeSa) -> None:
 
 
 def _expired(core: Pluto, state: State) -> None:
-    from pluto.ikev2 import informational
+    """The lifetime is over. An SA that a rekey already superseded just goes; one that was
+    not rekeyed is replaced by a new negotiation when the connection wants to stay up
+    (rekey=yes, libreswan's REPLACE), and otherwise expires (--dontrekey)."""
+    from pluto.ikev2 import create_child_sa, informational
 
+    if core.states.get(state.serial) is not state:
+        return
+    if state.conn.lifetimes.rekey and not _superseded(core, state) \
+            and create_child_sa.can_replace(core, state):
+        state.logger.log(f"{state.kind.name}: lifetime expired before the SA was rekeyed; "
+                         "replacing it")
+        create_child_sa.replace_state(core, state)
+        return
     state.logger.log(f"{state.kind.name}: lifetime expired; deleting")
     informational.delete_sa(core, state)
+
+
+def _superseded(core: Pluto, state: State) -> bool:
+    """Whether a rekey replaced ``state`` already, or is replacing it now."""
+    from pluto.ikev2 import create_child_sa
+
+    if isinstance(state, IkeSa) and state.rekeyed_to:
+        return True
+    if isinstance(state, ChildSa) and any(
+            isinstance(other, ChildSa) and other.replacing == state.serial
+            and other.kind.established for other in core.states):
+        return True
+    return create_child_sa.rekey_in_progress(core, state)

@@ -114,6 +114,9 @@ class IkeSa(State):
     queued: list = field(default_factory=list)
     rekeyed_to: int | None = None  # serial of the IKE SA that replaced this one
     rekey_of: int | None = None  # (a rekey's new IKE SA) serial of the IKE SA it replaces
+    # announced in the peer's IKE_SA_INIT message (pluto/ikev2/announcements.py)
+    peer_hash_algorithms: tuple[int, ...] = ()  # RFC 7427 SIGNATURE_HASH_ALGORITHMS
+    peer_childless: bool = False  # RFC 6023 CHILDLESS_IKEV2_SUPPORTED
 
 
 @dataclass

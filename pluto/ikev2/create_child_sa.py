@@ -2,9 +2,9 @@
 
     initiate_child   (initiator) SK{SA, Ni, [KEi], TSi, TSr}              -> NEW_CHILD_I1
     rekey_child      (initiator) SK{N(REKEY_SA), SA, Ni, [KEi], TSi, TSr} -> REKEY_CHILD_I1
-    rekey_ike        (initiator) SK{SA(IKE, new SPIi), Ni, KEi}           -> REKEY_IKE_I1
-    process_request  (responder) SK{SA, Nr, [KEr], TSi, TSr} or SK{SA, Nr, KEr}
-    responses        (initiator) install the Child SA, or move to the new IKE SA
+    process_request  (responder) SK{SA, Nr, [KEr], TSi, TSr}; an IKE SA rekey request goes
+                     to rekey_ike.py (which also has the initiator's side)
+    responses        (initiator) install the Child SA
 
 After a rekey the initiator deletes the old SA with an INFORMATIONAL Delete; the new SAs are
 already in the kernel (sharing the old SA's policies and reqid). When both ends rekey the same
@@ -19,12 +19,22 @@ from typing import TYPE_CHECKING, Any
 
 from pluto.connections.connection import Connection, Kind
 from pluto.crypto.ke import InvalidKeyExchange
-from pluto.crypto.proposals import parse_esp, parse_ike
+from pluto.crypto.proposals import parse_esp
 from pluto.engine import child_sas, lifetimes, outcome
 from pluto.engine.states import ChildSa, IkeSa, State, StateKind
 from pluto.ikev2 import informational, messages
-from pluto.ikev2.ike_sa_init import NONCE_SIZE, describe_ike_algorithms
-from pluto.ikev2.keys import derive_child_sa_keys, derive_rekeyed_ike_sa_keys
+from pluto.ikev2 import rekey_ike as ike_rekeying
+from pluto.ikev2.create_child_common import (
+    find,
+    find_notify,
+    first_error,
+    nonce_key,
+    refuse,
+    rekey_in_progress,
+    suggested_group,
+)
+from pluto.ikev2.ike_sa_init import NONCE_SIZE
+from pluto.ikev2.keys import derive_child_sa_keys
 from pluto.ikev2.negotiation import (
     NoProposalChosen,
     accept_answer,
@@ -34,7 +44,6 @@ from pluto.ikev2.negotiation import (
     with_child_ke,
     without_ke,
 )
-from pluto.ikev2.protection import Protector
 from pluto.ikev2.ts import narrow, network_of, selectors_for, within
 from pluto.impair import REGISTRY, ImpairSpec, register
 from pluto.impair import Kind as ImpairKind
@@ -43,7 +52,6 @@ from pluto.packet.ikev2 import (
     KEPayload,
     Message,
     NoncePayload,
-    NotifyPayload,
     Payload,
     SAPayload,
     TSiPayload,
@@ -56,6 +64,8 @@ if TYPE_CHECKING:
     from pluto.engine.core import Pluto
 
 CREATE_CHILD_SA = ExchangeType.CREATE_CHILD_SA
+# The IKE SA rekey lives in rekey_ike.py; whack and the lifetimes start it through here too.
+rekey_ike = ike_rekeying.rekey_ike
 
 for _name, _help in (("rekey-ike", "rekey the IKE SA of state #N now"),
                      ("rekey-child", "rekey the Child SA #N now"),
@@ -83,24 +93,6 @@ def esp_proposals(conn: Connection, ike: IkeSa) -> list:
     return without_ke(proposals)
 
 
-def _find(payloads: list[Payload], cls):
-    return next((p for p in payloads if isinstance(p, cls)), None)
-
-
-def _notify(payloads: list[Payload], notify_type: int) -> NotifyPayload | None:
-    return next((p for p in payloads if isinstance(p, NotifyPayload)
-                 and p.notify_type == notify_type), None)
-
-
-def _error(payloads: list[Payload]) -> NotifyPayload | None:
-    return next((p for p in payloads if isinstance(p, NotifyPayload)
-                 and p.notify_type < 16384), None)
-
-
-def _suggested_group(notify: NotifyPayload) -> int | None:
-    return int.from_bytes(notify.data[:2], "big") if len(notify.data) >= 2 else None
-
-
 # --- which IKE SA a new Child SA can use -------------------------------------------------
 
 
@@ -122,17 +114,6 @@ def usable_ike_sa(core: Pluto, conn: Connection) -> IkeSa | None:
             continue
         found = state
     return found
-
-
-def rekey_in_progress(core: Pluto, old: State) -> bool:
-    for state in core.states:
-        if isinstance(state, ChildSa) and state.replacing == old.serial \
-                and not state.kind.established and state.initiator:
-            return True
-        if isinstance(state, IkeSa) and state.rekey_of == old.serial \
-                and not state.kind.established:
-            return True
-    return False
 
 
 # --- initiator: new Child SA and Child SA rekey --------------------------------------------
@@ -206,9 +187,9 @@ def _child_response(core: Pluto, ike: IkeSa, child: ChildSa, msg: Message,
     if core.states.get(child.serial) is not child:
         return
     offer: _Offer = child.offer
-    error = _error(payloads)
+    error = first_error(payloads)
     if error is not None and error.notify_type == NotifyType.INVALID_KE_PAYLOAD:
-        group = _suggested_group(error)
+        group = suggested_group(error)
         ke = offered_ke(offer.proposals, group) if group is not None else None
         if ke is not None and ke is not offer.ke:
             child.logger.log(f"received INVALID_KE_PAYLOAD response to "
@@ -221,8 +202,8 @@ def _child_response(core: Pluto, ike: IkeSa, child: ChildSa, msg: Message,
                       f"CREATE_CHILD_SA failed: peer answered "
                       f"{messages.notify_name(error.notify_type)}")
         return
-    sa, nonce = _find(payloads, SAPayload), _find(payloads, NoncePayload)
-    tsi, tsr = _find(payloads, TSiPayload), _find(payloads, TSrPayload)
+    sa, nonce = find(payloads, SAPayload), find(payloads, NoncePayload)
+    tsi, tsr = find(payloads, TSiPayload), find(payloads, TSrPayload)
     if sa is None or nonce is None or tsi is None or tsr is None:
         _child_failed(core, child, NotifyType.INVALID_SYNTAX,
                       "CREATE_CHILD_SA response lacks SA, Nr, TSi or TSr")
@@ -233,7 +214,7 @@ def _child_response(core: Pluto, ike: IkeSa, child: ChildSa, msg: Message,
         _child_failed(core, child, NotifyType.NO_PROPOSAL_CHOSEN,
                       f"CREATE_CHILD_SA response has an unacceptable proposal: {err}")
         return
-    g_ir = _shared_secret(core, child, chosen, offer, _find(payloads, KEPayload))
+    g_ir = _shared_secret(core, child, chosen, offer, find(payloads, KEPayload))
     if g_ir is False:
         return
     if len(tsi.selectors) != 1 or len(tsr.selectors) != 1 or not within(
@@ -276,17 +257,25 @@ def _shared_secret(core: Pluto, child: ChildSa, chosen, offer: _Offer, ke: KEPay
 
 
 def _establish(core: Pluto, ike: IkeSa, child: ChildSa, keys, old: ChildSa | None) -> bool:
+    """Initiator: the peer has the Child SA already; if our kernel refuses it, the peer is
+    told to delete its half."""
     try:
         child_sas.install(core, ike, child, keys, replacing=old)
     except KernelError as err:
-        _child_failed(core, child, None, f"kernel refused the Child SA: {err}")
+        from pluto.ikev2 import ike_auth
+
+        ike_auth.child_unusable(core, child, f"kernel refused the Child SA: {err}")
         return False
+    _established(core, child, old)
+    return True
+
+
+def _established(core: Pluto, child: ChildSa, old: ChildSa | None) -> None:
     core.change_state(child, StateKind.STATE_V2_ESTABLISHED_CHILD_SA)
     child.established_at = core.clock.now()
     lifetimes.schedule_child(core, child)
     if old is not None:
         core.cancel(old, "rekey")  # replaced: only its deletion is left
-    return True
 
 
 def _child_failed(core: Pluto, child: ChildSa, notify_type: int | None, text: str) -> None:
@@ -296,18 +285,13 @@ def _child_failed(core: Pluto, child: ChildSa, notify_type: int | None, text: st
     outcome.delete_state(core, child)
 
 
-def _nonce_key(ni: bytes, nr: bytes) -> tuple[bytes, bytes]:
-    """Orders exchanges by their lowest nonce (octet by octet, §2.8.1); the other breaks ties."""
-    return (min(ni, nr), max(ni, nr))
-
-
 def _finish_child_rekey(core: Pluto, ike: IkeSa, child: ChildSa, old: ChildSa) -> None:
     """Our rekey of ``old`` is done: delete the old SA, or our new one if it is redundant."""
     rival = next((c for c in core.states.children_of(ike) if c is not child
                   and c.replacing == old.serial and not c.initiator
                   and c.kind.established), None)
     if rival is not None:
-        if _nonce_key(child.ni, child.nr) < _nonce_key(rival.ni, rival.nr):
+        if nonce_key(child.ni, child.nr) < nonce_key(rival.ni, rival.nr):
             child.logger.log(f"simultaneous rekey of Child SA #{old.serial}: this exchange "
                              "has the lowest nonce; deleting the redundant Child SA")
             informational.delete_sa(core, child)
@@ -317,156 +301,24 @@ def _finish_child_rekey(core: Pluto, ike: IkeSa, child: ChildSa, old: ChildSa) -
     informational.delete_sa(core, old)
 
 
-# --- initiator: IKE SA rekey -------------------------------------------------------------
-
-
-def rekey_ike(core: Pluto, old: IkeSa, whack=None) -> IkeSa | None:
-    """Start rekeying ``old``: the new IKE SA is larval (REKEY_IKE_I1) until answered."""
-    if not old.kind.established or old.rekeyed_to or old.protector is None:
-        return None
-    if rekey_in_progress(core, old):
-        old.logger.log("IKE SA is already being rekeyed")
-        return None
-    new = core.new_ike(old.conn, initiator=True, local=old.local, remote=old.remote,
-                       spi_i=core.rand.spi_i(core.impairs, old.logger),
-                       kind=StateKind.STATE_V2_REKEY_IKE_I1)
-    new.whack, new.rekey_of = whack, old.serial
-    new.ike_proposals = parse_ike(old.conn.ike)
-    new.ke_group = old.chosen.ke
-    messages.when_idle(core, old, lambda: _send_ike_rekey(core, old, new))
-    return new
-
-
-def _send_ike_rekey(core: Pluto, old: IkeSa, new: IkeSa) -> None:
-    if core.states.get(new.serial) is not new:
-        return
-    new.keypair = new.ke_group.implementation().generate(core.rand)
-    new.ni = core.rand.nonce(NONCE_SIZE, core.impairs, new.logger)
-    new.offered_sa = proposals_to_sa(new.ike_proposals, spi=new.spi_i)
-    payloads = [new.offered_sa, NoncePayload(data=new.ni),
-                KEPayload(dh_group=new.ke_group.ikev2_id, data=new.keypair.public)]
-    messages.send_request(core, old, CREATE_CHILD_SA, payloads, encrypted=True,
-                          on_response=lambda c, i, m, p, d: _ike_rekey_response(c, i, new, p))
-    core.log_new_state(new, f"sent CREATE_CHILD_SA request to rekey IKE SA #{old.serial}")
-
-
-def _ike_rekey_response(core: Pluto, old: IkeSa, new: IkeSa, payloads: list[Payload]) -> None:
-    if core.states.get(new.serial) is not new:
-        return
-    error = _error(payloads)
-    if error is not None and error.notify_type == NotifyType.INVALID_KE_PAYLOAD:
-        group = _suggested_group(error)
-        ke = offered_ke(new.ike_proposals, group) if group is not None else None
-        if ke is not None and ke is not new.ke_group:
-            new.logger.log(f"received INVALID_KE_PAYLOAD response to {new.ke_group.fqn}; "
-                           f"resending CREATE_CHILD_SA request with {ke.fqn}")
-            new.ke_group = ke
-            _send_ike_rekey(core, old, new)
-            return
-    if error is not None:
-        _ike_rekey_failed(core, new, error.notify_type, "rekey of IKE SA failed: peer "
-                          f"answered {messages.notify_name(error.notify_type)}")
-        return
-    sa, nonce, ke = (_find(payloads, SAPayload), _find(payloads, NoncePayload),
-                     _find(payloads, KEPayload))
-    if sa is None or nonce is None or ke is None:
-        _ike_rekey_failed(core, new, NotifyType.INVALID_SYNTAX,
-                          "IKE SA rekey response lacks SA, Nr or KEr")
-        return
-    try:
-        chosen = accept_answer(new.offered_sa, sa, logger=core.logger)
-    except NoProposalChosen as err:
-        _ike_rekey_failed(core, new, NotifyType.NO_PROPOSAL_CHOSEN,
-                          f"IKE SA rekey response has an unacceptable proposal: {err}")
-        return
-    if chosen.ke is None or chosen.ke.ikev2_id != ke.dh_group \
-            or ke.dh_group != new.ke_group.ikev2_id or len(chosen.spi) != 8:
-        _ike_rekey_failed(core, new, NotifyType.INVALID_SYNTAX,
-                          "IKE SA rekey response has the wrong KE group or SPI")
-        return
-    try:
-        g_ir = new.keypair.shared_secret(ke.data)
-    except InvalidKeyExchange as err:
-        _ike_rekey_failed(core, new, NotifyType.INVALID_SYNTAX, f"peer's KE is invalid: {err}")
-        return
-    new.nr, new.chosen = nonce.data, chosen
-    core.states.rekeyed_spis(new, chosen.spi)
-    new.keys = derive_rekeyed_ike_sa_keys(old.keys, chosen, new.ni, new.nr, g_ir,
-                                          new.spi_i, new.spi_r)
-    new.protector = Protector(new.keys, initiator=True, logger=core.logger)
-    rival = next((s for s in core.states if isinstance(s, IkeSa) and s is not new
-                  and s.rekey_of == old.serial and s.kind.established), None)
-    _take_over(core, old, new)
-    outcome.succeeded(core, new, f"initiator rekeyed IKE SA #{old.serial} "
-                                 f"{{{describe_ike_algorithms(chosen)}}}")
-    if rival is not None and _nonce_key(new.ni, new.nr) < _nonce_key(rival.ni, rival.nr):
-        new.logger.log(f"simultaneous rekey of IKE SA #{old.serial}: this exchange has the "
-                       "lowest nonce; deleting the redundant IKE SA")
-        _move_children(core, new, rival)
-        old.rekeyed_to = rival.serial
-        informational.delete_sa(core, new)
-        return
-    if rival is not None:
-        # The Child SAs went to the peer's new IKE SA when we answered it: they come here.
-        new.logger.log(f"simultaneous rekey of IKE SA #{old.serial}: the peer's IKE SA "
-                       f"#{rival.serial} is redundant and the peer deletes it")
-        _move_children(core, rival, new)
-    informational.delete_sa(core, old)
-
-
-def _ike_rekey_failed(core: Pluto, new: IkeSa, notify_type: int, text: str) -> None:
-    core.logger.sink(new.logger.prefix + text)
-    outcome.release_whack(core, new, RC_NOTIFICATION + notify_type, new.logger.prefix + text)
-    outcome.delete_state(core, new)
-
-
-def _move_children(core: Pluto, src: IkeSa, dst: IkeSa) -> None:
-    for serial in list(src.children):
-        child = core.states.get(serial)
-        if isinstance(child, ChildSa) and child.kind.established:
-            src.children.remove(serial)
-            child.ike_serial = dst.serial
-            dst.children.append(serial)
-
-
-def _take_over(core: Pluto, old: IkeSa, new: IkeSa) -> None:
-    """``new`` replaces ``old``: same peer, the Child SAs move, lifetimes start again."""
-    new.peer_id = old.peer_id
-    new.local, new.remote = old.local, old.remote
-    _move_children(core, old, new)
-    old.rekeyed_to = new.serial
-    core.cancel(old, "rekey")
-    core.cancel(old, "liveness")
-    core.change_state(new, StateKind.STATE_V2_ESTABLISHED_IKE_SA)
-    new.established_at = core.clock.now()
-    lifetimes.schedule_ike(core, new)
-
-
 # --- responder -----------------------------------------------------------------------------
 
 
 def process_request(core: Pluto, ike: IkeSa, msg: Message, payloads: list[Payload],
                     data: bytes) -> None:
-    sa, nonce = _find(payloads, SAPayload), _find(payloads, NoncePayload)
+    sa, nonce = find(payloads, SAPayload), find(payloads, NoncePayload)
     if sa is None or nonce is None or not sa.proposals:
-        _refuse(core, ike, msg, NotifyType.INVALID_SYNTAX,
+        refuse(core, ike, msg, NotifyType.INVALID_SYNTAX,
                 "CREATE_CHILD_SA request lacks SA or Ni")
         return
     if ike.rekeyed_to:
-        _refuse(core, ike, msg, NotifyType.TEMPORARY_FAILURE,
+        refuse(core, ike, msg, NotifyType.TEMPORARY_FAILURE,
                 f"CREATE_CHILD_SA request on IKE SA rekeyed to #{ike.rekeyed_to}")
         return
     if sa.proposals[0].protocol == ProtocolId.IKE:
-        _answer_ike_rekey(core, ike, msg, payloads, sa, nonce)
+        ike_rekeying.process_request(core, ike, msg, payloads, sa, nonce)
     else:
         _answer_child(core, ike, msg, payloads, sa, nonce)
-
-
-def _refuse(core: Pluto, ike: IkeSa, msg: Message, notify_type: int, reason: str,
-            data: bytes = b"") -> None:
-    ike.logger.log(f"{reason}; responding with {messages.notify_name(notify_type)}")
-    messages.send_response(core, ike, msg, [messages.notify(notify_type, data)],
-                           encrypted=True)
 
 
 def _connection_for(core: Pluto, ike: IkeSa, tsi, tsr) -> tuple[Connection, Any, Any] | None:
@@ -494,19 +346,19 @@ def _connection_for(core: Pluto, ike: IkeSa, tsi, tsr) -> tuple[Connection, Any,
 
 def _answer_child(core: Pluto, ike: IkeSa, msg: Message, payloads: list[Payload],
                   sa: SAPayload, nonce: NoncePayload) -> None:
-    rekey = _notify(payloads, NotifyType.REKEY_SA)
+    rekey = find_notify(payloads, NotifyType.REKEY_SA)
     old: ChildSa | None = None
     if rekey is not None:
         wanted = int.from_bytes(rekey.spi, "big") if rekey.spi else -1
         old = next((c for c in core.states.children_of(ike)
                     if c.kind.established and c.outbound_spi == wanted), None)
         if old is None:
-            _refuse(core, ike, msg, NotifyType.CHILD_SA_NOT_FOUND,
+            refuse(core, ike, msg, NotifyType.CHILD_SA_NOT_FOUND,
                     f"CREATE_CHILD_SA request rekeys unknown Child SA SPI 0x{rekey.spi.hex()}")
             return
-    tsi, tsr = _find(payloads, TSiPayload), _find(payloads, TSrPayload)
+    tsi, tsr = find(payloads, TSiPayload), find(payloads, TSrPayload)
     if tsi is None or tsr is None:
-        _refuse(core, ike, msg, NotifyType.INVALID_SYNTAX, "CREATE_CHILD_SA request lacks TS")
+        refuse(core, ike, msg, NotifyType.INVALID_SYNTAX, "CREATE_CHILD_SA request lacks TS")
         return
     if old is not None:
         match = (old.conn, narrow(old.conn.that.selector(), tsi.selectors),
@@ -515,22 +367,22 @@ def _answer_child(core: Pluto, ike: IkeSa, msg: Message, payloads: list[Payload]
     else:
         match = _connection_for(core, ike, tsi, tsr)
     if match is None:
-        _refuse(core, ike, msg, NotifyType.TS_UNACCEPTABLE,
+        refuse(core, ike, msg, NotifyType.TS_UNACCEPTABLE,
                 "traffic selectors of the CREATE_CHILD_SA request fit no connection")
         return
     conn, narrowed_i, narrowed_r = match
-    ke = _find(payloads, KEPayload)
+    ke = find(payloads, KEPayload)
     try:
         chosen = choose(esp_proposals(conn, ike), sa, ke_hint=ke.dh_group if ke else None,
                         logger=core.logger)
     except NoProposalChosen as err:
-        _refuse(core, ike, msg, NotifyType.NO_PROPOSAL_CHOSEN,
+        refuse(core, ike, msg, NotifyType.NO_PROPOSAL_CHOSEN,
                 f"no acceptable Child SA proposal ({err})")
         return
     keypair = g_ir = None
     if chosen.ke is not None:
         if ke is None or ke.dh_group != chosen.ke.ikev2_id:
-            _refuse(core, ike, msg, NotifyType.INVALID_KE_PAYLOAD,
+            refuse(core, ike, msg, NotifyType.INVALID_KE_PAYLOAD,
                     f"KE payload is not for {chosen.ke.fqn}",
                     chosen.ke.ikev2_id.to_bytes(2, "big"))
             return
@@ -538,7 +390,7 @@ def _answer_child(core: Pluto, ike: IkeSa, msg: Message, payloads: list[Payload]
         try:
             g_ir = keypair.shared_secret(ke.data)
         except InvalidKeyExchange as err:
-            _refuse(core, ike, msg, NotifyType.INVALID_SYNTAX, f"peer's KE is invalid ({err})")
+            refuse(core, ike, msg, NotifyType.INVALID_SYNTAX, f"peer's KE is invalid ({err})")
             return
     kind = StateKind.STATE_V2_REKEY_CHILD_R0 if old else StateKind.STATE_V2_NEW_CHILD_R0
     child = core.new_child(ike, conn, kind, initiator=False)
@@ -551,71 +403,26 @@ def _answer_child(core: Pluto, ike: IkeSa, msg: Message, payloads: list[Payload]
     child.ni, child.nr = nonce.data, core.rand.nonce(NONCE_SIZE, core.impairs, child.logger)
     keys = derive_child_sa_keys(ike.keys, chosen, child.ni, child.nr, g_ir)
     answer: list[Payload] = []
-    if not conn.policy.tunnel and _notify(payloads, NotifyType.USE_TRANSPORT_MODE):
+    if not conn.policy.tunnel and find_notify(payloads, NotifyType.USE_TRANSPORT_MODE):
         answer.append(messages.notify(NotifyType.USE_TRANSPORT_MODE))
     answer += [chosen.to_sa(child.inbound_spi.to_bytes(4, "big")), NoncePayload(data=child.nr)]
     if keypair is not None:
         answer.append(KEPayload(dh_group=chosen.ke.ikev2_id, data=keypair.public))
     answer += [TSiPayload(selectors=[narrowed_i]), TSrPayload(selectors=[narrowed_r])]
+    # Into the kernel before the answer: success must not be claimed for a Child SA that
+    # then fails to install.
+    try:
+        child_sas.install(core, ike, child, keys, replacing=old)
+    except KernelError as err:
+        outcome.delete_state(core, child)
+        refuse(core, ike, msg, NotifyType.TS_UNACCEPTABLE,
+                f"kernel refused the Child SA ({err})")
+        return
     messages.send_response(core, ike, msg, answer, encrypted=True)
-    if _establish(core, ike, child, keys, old):
-        verb = f"rekeyed Child SA #{old.serial}" if old is not None else "established Child SA"
-        core.log_new_state(child, f"responder {verb} using #{ike.serial}; "
-                                  f"{child_sas.tunnel_text(child)}")
-
-
-def _answer_ike_rekey(core: Pluto, ike: IkeSa, msg: Message, payloads: list[Payload],
-                      sa: SAPayload, nonce: NoncePayload) -> None:
-    ke = _find(payloads, KEPayload)
-    if ke is None:
-        _refuse(core, ike, msg, NotifyType.INVALID_SYNTAX, "IKE SA rekey request lacks KEi")
-        return
-    try:
-        chosen = choose(parse_ike(ike.conn.ike), sa, ke_hint=ke.dh_group, logger=core.logger)
-    except NoProposalChosen as err:
-        _refuse(core, ike, msg, NotifyType.NO_PROPOSAL_CHOSEN,
-                f"no acceptable IKE SA rekey proposal ({err})")
-        return
-    if chosen.ke is None or chosen.ke.ikev2_id != ke.dh_group:
-        wanted = chosen.ke.ikev2_id if chosen.ke else 0
-        _refuse(core, ike, msg, NotifyType.INVALID_KE_PAYLOAD,
-                f"IKE SA rekey KE is for group {ke.dh_group}", wanted.to_bytes(2, "big"))
-        return
-    if len(chosen.spi) != 8:
-        _refuse(core, ike, msg, NotifyType.INVALID_SYNTAX,
-                f"IKE SA rekey proposal has a {len(chosen.spi)}-byte SPI")
-        return
-    keypair = chosen.ke.implementation().generate(core.rand)
-    try:
-        g_ir = keypair.shared_secret(ke.data)
-    except InvalidKeyExchange as err:
-        _refuse(core, ike, msg, NotifyType.INVALID_SYNTAX, f"peer's KE is invalid ({err})")
-        return
-    # The rekey's initiator is the new IKE SA's original initiator (§2.18).
-    new = core.new_ike(ike.conn, initiator=False, local=ike.local, remote=ike.remote,
-                       spi_i=chosen.spi, kind=StateKind.STATE_V2_REKEY_IKE_I1)
-    new.rekey_of = ike.serial
-    core.states.rekeyed_spis(new, core.rand.spi_r(core.impairs, new.logger))
-    new.ni, new.nr = nonce.data, core.rand.nonce(NONCE_SIZE, core.impairs, new.logger)
-    new.chosen, new.keypair, new.ke_group = chosen, keypair, chosen.ke
-    new.keys = derive_rekeyed_ike_sa_keys(ike.keys, chosen, new.ni, new.nr, g_ir,
-                                          new.spi_i, new.spi_r)
-    new.protector = Protector(new.keys, initiator=False, logger=core.logger)
-    messages.send_response(core, ike, msg, [chosen.to_sa(new.spi_r), NoncePayload(data=new.nr),
-                                            KEPayload(dh_group=chosen.ke.ikev2_id,
-                                                      data=keypair.public)], encrypted=True)
-    ours = next((s for s in core.states if isinstance(s, IkeSa) and s is not new
-                 and s.rekey_of == ike.serial and s.initiator), None)
-    if ours is not None and ours.kind.established:
-        # Our own rekey finished first (the peer's request was late): keep the children.
-        core.change_state(new, StateKind.STATE_V2_ESTABLISHED_IKE_SA)
-        new.peer_id = ike.peer_id
-        new.established_at = core.clock.now()
-        lifetimes.schedule_ike(core, new)
-    else:
-        _take_over(core, ike, new)
-    core.log_new_state(new, f"responder rekeyed IKE SA #{ike.serial} "
-                            f"{{{describe_ike_algorithms(chosen)}}}")
+    _established(core, child, old)
+    verb = f"rekeyed Child SA #{old.serial}" if old is not None else "established Child SA"
+    core.log_new_state(child, f"responder {verb} using #{ike.serial}; "
+                              f"{child_sas.tunnel_text(child)}")
 
 
 # --- action impairs: rekey-ike:N, rekey-child:N, replace:N -----------------------------------
@@ -633,6 +440,17 @@ def impair_action(core: Pluto, name: str, state: State) -> str | None:
     elif name == "replace":
         replace_state(core, state)
     return None
+
+
+def can_replace(core: Pluto, state: State) -> bool:
+    """Whether :func:`replace_state` can negotiate a successor for ``state`` (not merely
+    delete it): a Child SA needs its established IKE SA, an IKE SA a connection we can
+    initiate (instances of road-warrior templates cannot)."""
+    if isinstance(state, ChildSa):
+        ike = core.states.ike(state.ike_serial)
+        return ike is not None and ike.kind.established and not ike.rekeyed_to
+    return state.conn.that.host is not None and core.connections.get(state.conn.name) \
+        is state.conn
 
 
 def replace_state(core: Pluto, state: State) -> None:

@@ -3,6 +3,7 @@
     send_request      (initiator) SK{IDi, AUTH, SA, TSi, TSr}         -> STATE_V2_IKE_AUTH_I
     process_request   (responder) refine by ID, verify AUTH, answer
                       SK{IDr, AUTH, SA, TSi, TSr} (or an error notify) -> ESTABLISHED_IKE_SA
+                      (without SA/TS when the initiator announced childless support, RFC 6023)
     process_response  (initiator) verify AUTH, install the Child SA     -> ESTABLISHED_IKE_SA
 """
 
@@ -211,11 +212,29 @@ def replace_older_ike_sas(core: Pluto, ike: IkeSa) -> None:
 
 
 def _child_established(core: Pluto, ike: IkeSa, child: ChildSa, keys, role: str) -> bool:
+    """Initiator: the peer has the Child SA already; if our kernel refuses it, the peer is
+    told to delete its half with an INFORMATIONAL Delete."""
     try:
         child_sas.install(core, ike, child, keys)
     except KernelError as err:
-        _child_failed(core, child, None, f"kernel refused the Child SA: {err}")
+        child_unusable(core, child, f"kernel refused the Child SA: {err}")
         return False
+    child_up(core, ike, child, role)
+    return True
+
+
+def child_unusable(core: Pluto, child: ChildSa, text: str) -> None:
+    """The peer installed a Child SA that we cannot: close whack, delete it on both ends."""
+    from pluto.ikev2 import informational
+    from pluto.whack_protocol import RC_NOTIFICATION
+
+    core.logger.sink(child.logger.prefix + text)
+    outcome.release_whack(core, child, RC_NOTIFICATION, child.logger.prefix + text)
+    informational.delete_sa(core, child)
+
+
+def child_up(core: Pluto, ike: IkeSa, child: ChildSa, role: str) -> None:
+    """The Child SA is in the kernel: established, lifetimes armed, the line logged."""
     core.change_state(child, StateKind.STATE_V2_ESTABLISHED_CHILD_SA)
     child.established_at = core.clock.now()
     from pluto.engine import lifetimes
@@ -227,7 +246,6 @@ def _child_established(core: Pluto, ike: IkeSa, child: ChildSa, keys, role: str)
         outcome.succeeded(core, child, line)
     else:
         core.log_new_state(child, line)
-    return True
 
 
 def _child_failed(core: Pluto, child: ChildSa, notify_type: int | None, text: str) -> None:
@@ -271,6 +289,13 @@ def process_request(core: Pluto, ike: IkeSa, msg: Message, payloads: list[Payloa
                 f"authentication failed: the AUTH payload from '{peer}' does not verify "
                 "with our PSK")
         return
+    sa = next((p for p in payloads if isinstance(p, SAPayload)), None)
+    if sa is None and not ike.peer_childless:
+        # RFC 7296 requires SA, TSi and TSr here unless RFC 6023 was negotiated.
+        _reject(core, ike, msg, NotifyType.INVALID_SYNTAX,
+                "IKE_AUTH request has no Child SA but the peer did not announce "
+                "CHILDLESS_IKEV2_SUPPORTED")
+        return
     ike.peer_id = peer
     core.cancel(ike, "discard")
     idr = _id_payload(IDrPayload, conn.this.identity())
@@ -281,19 +306,17 @@ def process_request(core: Pluto, ike: IkeSa, msg: Message, payloads: list[Payloa
                                 f"{_authby(peer)}")
     # Before the new Child SA is installed: the old one holds the same kernel policies.
     replace_older_ike_sas(core, ike)
-    sa = next((p for p in payloads if isinstance(p, SAPayload)), None)
-    pending = None
+    child = None
     if sa is not None:
-        pending = _answer_child(core, ike, conn, payloads, sa, answer)
+        child = _answer_child(core, ike, conn, payloads, sa, answer)
     messages.send_response(core, ike, msg, answer, encrypted=True)
-    if pending is not None:
-        child, keys = pending
-        _child_established(core, ike, child, keys, "responder")
+    if child is not None:
+        child_up(core, ike, child, "responder")
 
 
 def _answer_child(core: Pluto, ike: IkeSa, conn: Connection, payloads: list[Payload],
                   sa: SAPayload, answer: list[Payload]):
-    """Choose the Child SA; append SA/TS (or the error notify) to ``answer``."""
+    """Choose and install the Child SA; append SA/TS (or the error notify) to ``answer``."""
     tsi = next((p for p in payloads if isinstance(p, TSiPayload)), None)
     tsr = next((p for p in payloads if isinstance(p, TSrPayload)), None)
     try:
@@ -318,9 +341,19 @@ def _answer_child(core: Pluto, ike: IkeSa, conn: Connection, payloads: list[Payl
     child.local_ts = network_of(narrowed_r) or conn.this.selector()
     child.remote_ts = network_of(narrowed_i) or conn.that.selector()
     keys = derive_child_sa_keys(ike.keys, chosen, ike.ni, ike.nr)
+    # Into the kernel before the answer: success must not be claimed for a Child SA that
+    # then fails to install.
+    try:
+        child_sas.install(core, ike, child, keys)
+    except KernelError as err:
+        child.logger.log(f"kernel refused the Child SA ({err}); responding with "
+                         "TS_UNACCEPTABLE")
+        outcome.delete_state(core, child)
+        answer.append(messages.notify(NotifyType.TS_UNACCEPTABLE))
+        return None
     answer += [chosen.to_sa(child.inbound_spi.to_bytes(4, "big")),
                TSiPayload(selectors=[narrowed_i]), TSrPayload(selectors=[narrowed_r])]
-    return child, keys
+    return child
 
 
 def _refine(core: Pluto, ike: IkeSa, peer: Identity) -> Connection | None:

@@ -1,7 +1,8 @@
 """IKE_SA_INIT (RFC 7296 §1.2, §2.6 cookies, §1.3/§2.7 INVALID_KE_PAYLOAD).
 
-    initiate            -> send SA, KE, Ni, N(NAT_D...)              -> STATE_V2_IKE_SA_INIT_I
-    process_request     (responder) choose, answer SA, KE, Nr, N(NAT_D) -> STATE_V2_IKE_SA_INIT_R
+    initiate            -> send SA, KE, Ni, N(NAT_D...), N(HASH), N(CHILDLESS) -> ..._INIT_I
+    process_request     (responder) choose, answer SA, KE, Nr, N(NAT_D...), N(HASH),
+                        N(CHILDLESS)                                   -> STATE_V2_IKE_SA_INIT_R
     process_response    (initiator) derive keys, start IKE_AUTH       -> STATE_V2_IKE_AUTH_I
 """
 
@@ -15,7 +16,7 @@ from pluto.crypto.proposals import parse_ike
 from pluto.engine import outcome
 from pluto.engine.host import Endpoint
 from pluto.engine.states import IkeSa, StateKind
-from pluto.ikev2 import messages
+from pluto.ikev2 import announcements, messages
 from pluto.ikev2.keys import derive_ike_sa_keys
 from pluto.ikev2.natd import natd_notifies
 from pluto.ikev2.negotiation import Chosen, NoProposalChosen, accept_answer, choose, proposals_to_sa
@@ -77,7 +78,8 @@ def _send_request(core: Pluto, ike: IkeSa, *, fresh_ke: bool = True) -> None:
     payloads += [ike.offered_sa,
                  KEPayload(dh_group=ike.ke_group.ikev2_id, data=ike.keypair.public),
                  NoncePayload(data=ike.ni),
-                 *natd_notifies(ike.spi_i, ike.spi_r, ike.local, ike.remote)]
+                 *natd_notifies(ike.spi_i, ike.spi_r, ike.local, ike.remote),
+                 *announcements.ike_sa_init_notifies()]
     ike.next_request_id = 0  # a restarted IKE_SA_INIT starts again at zero (§2.6)
     messages.send_request(core, ike, IKE_SA_INIT, payloads, encrypted=False,
                           on_response=process_response)
@@ -125,6 +127,7 @@ def process_response(core: Pluto, ike: IkeSa, msg: Message, payloads: list[Paylo
         outcome.fail(core, ike, NotifyType.INVALID_SYNTAX, f"peer's KE is invalid: {err}")
         return
     core.states.rekeyed_spis(ike, msg.rspi)
+    announcements.record_peer(ike, notifies, ike.logger)
     ike.nr = nonce.data
     ike.chosen = chosen
     ike.init_response = data
@@ -239,9 +242,11 @@ def process_request(core: Pluto, msg: Message, data: bytes, local: Endpoint,
     ike.keys = derive_ike_sa_keys(chosen, ike.ni, ike.nr, g_ir, ike.spi_i, ike.spi_r)
     ike.protector = Protector(ike.keys, initiator=False, logger=core.logger)
     ike.init_request = data
+    announcements.record_peer(ike, msg.all(NotifyPayload), ike.logger)
     payloads = [chosen.to_sa(), KEPayload(dh_group=chosen.ke.ikev2_id, data=keypair.public),
                 NoncePayload(data=ike.nr),
-                *natd_notifies(ike.spi_i, ike.spi_r, ike.local, ike.remote)]
+                *natd_notifies(ike.spi_i, ike.spi_r, ike.local, ike.remote),
+                *announcements.ike_sa_init_notifies()]
     ike.init_response = messages.send_response(core, ike, msg, payloads, encrypted=False)
     core.log_new_state(ike, f"sent IKE_SA_INIT response to {core.describe(remote)} "
                             f"{{{describe_ike_algorithms(chosen)}}}")

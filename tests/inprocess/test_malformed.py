@@ -160,10 +160,48 @@ def test_known_initiator_spi_with_a_wrong_responder_spi_is_ignored():
     assert pair.east.core.states.get(1) is ike and ike.kind.established
 
 
-@pytest.mark.xfail(strict=True, reason="dispatch answers only INVALID_MAJOR_VERSION and "
-                   "INVALID_SYNTAX; §2.5 also asks for UNSUPPORTED_CRITICAL_PAYLOAD")
 def test_unknown_critical_payload_is_answered():
     pair = _responder()
     unknown = message(IKE_SA_INIT, payload(0, bytes(4), critical=True), first=200)
     notify_type, data = _lone_notify(_answer(pair, unknown))
     assert notify_type == UNSUPPORTED_CRITICAL_PAYLOAD and data == bytes([200])
+
+
+def test_unknown_non_critical_payload_is_ignored():
+    """§2.5: without the critical bit an unknown payload is skipped, the request answered.
+    west's real request gets an unknown payload (type 200) appended to its chain."""
+    pair = _responder()
+    pair.west.whack({"action": "initiate", "name": "west-east", "async": True})
+    request = bytearray(pair.drop_next().data)
+    offset = HEADER.size
+    while request[offset] != 0:  # walk to the last payload of the chain
+        offset += struct.unpack_from("!H", request, offset + 2)[0]
+    request[offset] = 200
+    request += payload(0, b"\xaa\xbb")
+    struct.pack_into("!I", request, 24, len(request))
+    answer = _answer(pair, bytes(request), source=pair.west.endpoint)
+    assert HEADER.unpack_from(answer)[2] == SA
+    assert [s.kind.name for s in pair.east.core.states] == ["STATE_V2_IKE_SA_INIT_R"]
+
+
+def test_unknown_critical_payload_inside_sk_is_answered_encrypted():
+    """The same rule inside an established IKE SA: the answer is protected like any other."""
+    from pluto.ikev2 import messages
+    from pluto.packet.ikev2 import NotifyPayload
+    from pluto.packet.ikev2_payloads import UnknownPayload
+
+    pair = Pair()
+    assert pair.establish().finished == 0
+    ike = pair.west.core.states.get(1)
+    answers = []
+    odd = UnknownPayload(payload_type=200, body=b"\x01\x02", critical=True)
+    messages.send_request(pair.west.core, ike, INFORMATIONAL, [odd], encrypted=True,
+                          on_response=lambda core, ike, msg, payloads, data:
+                          answers.append(payloads))
+    pair.pump()
+    assert len(answers) == 1
+    [notify] = answers[0]
+    assert isinstance(notify, NotifyPayload)
+    assert (notify.notify_type, notify.data) == (UNSUPPORTED_CRITICAL_PAYLOAD, bytes([200]))
+    assert pair.east.lines_with("unsupported critical payload type 200")
+    assert pair.east.core.states.get(1).kind.established

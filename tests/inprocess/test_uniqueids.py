@@ -7,8 +7,6 @@ deleted, the peer told; without it both stay.
 
 from __future__ import annotations
 
-import pytest
-
 from pluto.connections.connection import Kind
 from pluto.engine.states import IkeSa
 from tests.inprocess.harness import PSK, Host, Pair, connection
@@ -58,8 +56,6 @@ def test_without_uniqueids_both_ike_sas_stay():
     assert not pair.east.lines_with("uniqueids")
 
 
-@pytest.mark.xfail(strict=True, reason="child_sas.install adds policies the older Child SA "
-                   "already holds (EEXIST) after the responder has answered success")
 def test_without_uniqueids_the_second_child_sa_is_installed():
     pair = Pair()
     assert pair.establish().finished == 0

@@ -1,0 +1,114 @@
+"""IKE_SA_INIT announcements: SIGNATURE_HASH_ALGORITHMS (RFC 7427 §4) and
+CHILDLESS_IKEV2_SUPPORTED (RFC 6023), both ways, checked on the wire with scapy's
+independent IKEv2 layer; and the childless IKE_AUTH they allow.
+"""
+
+from __future__ import annotations
+
+import struct
+
+from scapy.config import conf  # noqa: F401  (scapy wants its configuration loaded first)
+from scapy.contrib import ikev2 as sc
+from scapy.packet import NoPayload
+
+from pluto.engine.states import IkeSa
+from pluto.packet.ikev2_types import NotifyType
+from pluto.whack_protocol import RC_NOTIFICATION
+from tests.inprocess.harness import Pair
+
+SIGNATURE_HASH_ALGORITHMS, CHILDLESS_IKEV2_SUPPORTED = 16431, 16418
+SHA2_256_384_512 = bytes.fromhex("000200030004")
+
+
+def _notifies(datagram: bytes) -> dict[int, bytes]:
+    """Notify type -> data, as scapy dissects the message."""
+    found = {}
+    layer = sc.IKEv2(datagram).payload
+    while not isinstance(layer, NoPayload):
+        if isinstance(layer, sc.IKEv2_Notify):
+            found[layer.type] = bytes(layer.notify or b"")
+        layer = layer.payload
+    return found
+
+
+def _ike_sa_init_exchange(pair: Pair) -> tuple[bytes, bytes]:
+    pair.west.whack({"action": "initiate", "name": "west-east", "async": True})
+    request = pair.drop_next()
+    pair.wire.deliver(request)
+    response = pair.drop_next()
+    pair.wire.deliver(response)
+    return request.data, response.data
+
+
+def test_both_ends_announce_and_record_hash_algorithms_and_childless_support():
+    pair = Pair()
+    pair.add()
+    request, response = _ike_sa_init_exchange(pair)
+    for datagram in (request, response):
+        notifies = _notifies(datagram)
+        assert notifies[SIGNATURE_HASH_ALGORITHMS] == SHA2_256_384_512
+        assert notifies[CHILDLESS_IKEV2_SUPPORTED] == b""
+    # the notify payload's bytes: generic header, protocol 0, SPI size 0, type, 3 hashes
+    at = request.index(struct.pack("!BBH", 0, 0, SIGNATURE_HASH_ALGORITHMS)) - 4
+    assert request[at + 1:at + 4] == b"\x00\x00\x0e"  # not critical, length 14
+    assert request[at + 8:at + 14] == SHA2_256_384_512
+    pair.pump()
+    for host in (pair.west, pair.east):
+        ike = host.core.states.get(1)
+        assert isinstance(ike, IkeSa) and ike.kind.established
+        assert ike.peer_hash_algorithms == (2, 3, 4) and ike.peer_childless
+
+
+def test_peer_hash_algorithms_are_recorded_as_sent():
+    """west's request with other identifiers in the same notify (SHA1, IDENTITY, SHA2-512)."""
+    pair = Pair()
+    pair.add()
+    pair.west.whack({"action": "initiate", "name": "west-east", "async": True})
+    request = pair.drop_next().data
+    edited = request.replace(SHA2_256_384_512, bytes.fromhex("000100050004"))
+    assert edited != request
+    pair.east.core.packet_received(edited, pair.east.endpoint, pair.west.endpoint)
+    ike = pair.east.core.states.get(1)
+    assert ike.peer_hash_algorithms == (1, 5, 4)
+
+
+def test_a_hash_list_of_odd_length_is_ignored():
+    pair = Pair()
+    pair.add()
+    pair.west.whack({"action": "initiate", "name": "west-east", "async": True})
+    request = bytearray(pair.drop_next().data)
+    at = bytes(request).index(SHA2_256_384_512)
+    # drop the last octet of the notify: shorten the payload and the message
+    del request[at + 5]
+    struct.pack_into("!H", request, at - 6, 13)
+    struct.pack_into("!I", request, 24, len(request))
+    pair.east.core.packet_received(bytes(request), pair.east.endpoint, pair.west.endpoint)
+    assert pair.east.lines_with("ignoring SIGNATURE_HASH_ALGORITHMS notify with 5 octets")
+    ike = pair.east.core.states.get(1)
+    assert ike.kind.name == "STATE_V2_IKE_SA_INIT_R" and ike.peer_hash_algorithms == ()
+
+
+def test_childless_ike_auth_is_accepted_when_announced():
+    pair = Pair()
+    pair.west.impairs.apply("omit-v2-ike-auth-child")
+    reply = pair.establish()
+    assert reply.finished == 0, reply.texts
+    for host in (pair.west, pair.east):
+        assert [s.kind.name for s in host.core.states] == ["STATE_V2_ESTABLISHED_IKE_SA"]
+        assert host.kernel.installed_sas() == []
+
+
+def test_childless_ike_auth_is_refused_without_the_announcement():
+    pair = Pair()
+    pair.add()
+    pair.west.impairs.apply("omit-v2-ike-auth-child")
+    pair.west.impairs.apply("revival")  # no second keying attempt
+    reply = pair.west.whack({"action": "initiate", "name": "west-east"})
+    pair.wire.deliver(pair.drop_next())  # IKE_SA_INIT request
+    pair.east.core.states.get(1).peer_childless = False  # as if west had not announced it
+    pair.pump()
+    assert reply.finished == RC_NOTIFICATION + NotifyType.INVALID_SYNTAX, reply.texts
+    assert pair.east.lines_with("IKE_AUTH request has no Child SA but the peer did not "
+                                "announce CHILDLESS_IKEV2_SUPPORTED; responding with "
+                                "INVALID_SYNTAX")
+    assert len(pair.east.core.states) == 0
