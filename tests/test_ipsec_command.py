@@ -51,12 +51,13 @@ def test_add_replaces_each_subconnection_and_finds_pluto_through_config_setup(co
                                                                               tmp_path):
     assert ipsec.main(["--config", str(conf), "add", "west-east"]) == 0
     ctl = str(tmp_path / "run" / "pluto.ctl")
-    assert [path for path, _ in sent] == [ctl, ctl, ctl]
-    deletes = [actions[0] for _, actions in sent[:2]]
+    (path, actions), = sent  # one request: each delete (if there) then its add
+    assert path == ctl
+    assert [a["action"] for a in actions] == ["delete", "add", "delete", "add"]
+    deletes = actions[0::2]
     assert deletes == [{"action": "delete", "name": "west-east/1x1", "if_exists": True},
                        {"action": "delete", "name": "west-east/2x1", "if_exists": True}]
-    adds = sent[2][1]
-    assert [a["action"] for a in adds] == ["add", "add"]
+    adds = actions[1::2]
     assert [a["connection"]["left"]["client"] for a in adds] == ["198.18.1.0/24",
                                                                 "198.18.5.0/24"]
 

@@ -27,7 +27,6 @@ Exit status: whack's for the commands that talk to pluto, 1 for the front end's 
 
 from __future__ import annotations
 
-import io
 import os
 import subprocess
 import sys
@@ -169,10 +168,12 @@ def _json_flag(verb: str) -> dict[str, Any]:
 
 def _named(options: dict[str, str], verb: str, name: str) -> int:
     if verb == "add":
-        descriptions = _descriptions(options, name)
-        for desc in descriptions:
-            _delete_quietly(options, desc["name"])
-        return _send(options, [{"action": "add", "connection": desc} for desc in descriptions])
+        # ipsec add replaces a connection of the same name, as libreswan's does.
+        actions: list[dict[str, Any]] = []
+        for desc in _descriptions(options, name):
+            actions.append({"action": "delete", "name": desc["name"], "if_exists": True})
+            actions.append({"action": "add", "connection": desc})
+        return _send(options, actions)
     names = _names(options, name)
     action = {"delete": "delete", "up": "initiate", "down": "terminate", "route": "route",
               "unroute": "unroute"}[verb]
@@ -183,23 +184,6 @@ def _named(options: dict[str, str], verb: str, name: str) -> int:
             request["async"] = False
         actions.append(request)
     return _send(options, actions)
-
-
-def _delete_quietly(options: dict[str, str], name: str) -> None:
-    """``ipsec add`` replaces a connection of the same name, as libreswan's does. A separate
-    request, so that a connection that is not there is no error whatever pluto answers."""
-    from pluto.whack_protocol import RC_UNKNOWN_NAME
-    from whack.client import WhackClientError, send_request
-
-    output = io.StringIO()
-    try:
-        code = send_request(socket_path(options),
-                            [{"action": "delete", "name": name, "if_exists": True}], output)
-    except WhackClientError as err:
-        raise FrontEndError(str(err)) from None
-    if code not in (0, RC_UNKNOWN_NAME):
-        sys.stdout.write(output.getvalue())
-        raise FrontEndError(f'cannot replace connection "{name}" (status {code})')
 
 
 def _descriptions(options: dict[str, str], name: str) -> list[dict[str, Any]]:

@@ -84,7 +84,7 @@ def _say(core: Pluto, req: _Request, text: str, rc: int = RC_COMMENT) -> None:
 
 def _add(core: Pluto, action: dict, req: _Request):
     from pluto.connections.builder import ConnectionError as BadConnection
-    from pluto.connections.builder import build_connection
+    from pluto.connections.builder import build_connection, legacy_not_implemented
     from pluto.connections.orient import orient
 
     desc = action["connection"]
@@ -93,6 +93,12 @@ def _add(core: Pluto, action: dict, req: _Request):
         conn = build_connection(desc, warn=lambda text: _say(core, req, f'"{name}": {text}'))
     except BadConnection as err:
         return req.fail(RC_BADWHACKMESSAGE, f'"{name}": {err}')
+    # whack's form could always ask for these; refuse rather than negotiate with a PSK.
+    missing = legacy_not_implemented(conn)
+    if not conn.policy.ikev2:
+        missing.insert(0, "--ikev1 (ikev2=no): IKEv1 is not implemented yet (issue 8)")
+    if missing:
+        return req.fail(RC_BADWHACKMESSAGE, f'"{name}": {missing[0]}')
     if core.connections.get(conn.name) is not None:
         return req.fail(RC_DUPNAME, f'attempt to redefine connection "{conn.name}"')
     try:
@@ -117,6 +123,8 @@ def _named(core: Pluto, action: dict, req: _Request):
 def _delete(core: Pluto, action: dict, req: _Request):
     from pluto.ikev2 import informational
 
+    if action.get("if_exists") and core.connections.get(action["name"]) is None:
+        return 0  # whack --delete with the connection form: replace, nothing to delete yet
     conn = _named(core, action, req)
     if conn is None:
         return RC_UNKNOWN_NAME

@@ -160,3 +160,24 @@ def test_corrupted_encrypted_message_is_dropped():
     assert pair.east.lines_with("IKE_AUTH message failed its integrity check")
     assert pair.west.lines_with("IMPAIR: ")
     assert [s.kind.name for s in pair.east.core.states] == ["STATE_V2_IKE_SA_INIT_R"]
+
+
+def test_add_refuses_what_the_exchanges_cannot_do_yet():
+    from tests.inprocess.harness import Pair, connection
+
+    pair = Pair()
+    for extra, word in (({"auth": "rsasig"}, "RSA signature"), ({"authenticate": True}, "AH"),
+                        ({"ikev2": False}, "IKEv1")):
+        reply = pair.west.whack({"action": "add", "connection": connection(**extra)})
+        assert reply.finished != 0 and word in reply.texts[-1], reply.lines
+        assert pair.west.core.connections.get("west-east") is None
+
+
+def test_delete_if_exists_is_quiet_about_a_missing_connection():
+    from tests.inprocess.harness import Pair
+
+    pair = Pair()
+    reply = pair.west.whack({"action": "delete", "name": "nope", "if_exists": True})
+    assert reply.finished == 0 and not reply.lines
+    reply = pair.west.whack({"action": "delete", "name": "nope"})
+    assert reply.finished == 11
