@@ -1,0 +1,1 @@
+python -m labs.verify pings $CAPTURES/east-west.pcap

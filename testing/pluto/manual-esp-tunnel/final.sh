@@ -1,0 +1,3 @@
+ip xfrm state flush
+ip xfrm policy flush
+ip xfrm state
