@@ -31,9 +31,10 @@ def test_bad_debug_and_impair_are_named(prog):
     assert code == 1 and "'sideways'" in err
 
 
-def test_unimplemented_daemon_says_so():
-    code, _, err = run("-m", "pluto", "--nofork")
-    assert code == 1 and "not implemented yet" in err
+def test_daemon_start_problem_is_named_and_exits_1(tmp_path):
+    rundir = tmp_path / "missing" / "rundir"
+    code, _, err = run("-m", "pluto", "--nofork", "--noklips", "--rundir", str(rundir))
+    assert code == 1 and str(rundir) in err
 
 
 def test_ipsec_front_end_dispatches():
@@ -44,5 +45,5 @@ def test_ipsec_front_end_dispatches():
 
 
 def test_labs_says_what_is_missing():
-    code, _, err = run("-m", "labs", "netns-tests")
+    code, _, err = run("-m", "labs", "demo")
     assert code == 2 and "not implemented yet" in err
