@@ -21,13 +21,19 @@ from pluto.server.interfaces import InterfaceError, listen_addresses
 from pluto.server.logsink import LogSink, open_sink
 from pluto.server.options import USAGE, CoreOptions, OptionsError, PlutoOptions, parse_options
 
-XFRM_MISSING = ("the XFRM kernel back end is not implemented yet (issue 5); use --noklips to "
-                "record SAs in memory instead")
+XFRM_MISSING = ("this kernel has no XFRM netlink interface ({error}); load xfrm_user, or use "
+                "--noklips to record SAs in memory instead")
 
 
 def main(argv: list[str] | None = None, *, make_core: MakeCore | None = None) -> int:
     """``make_core`` replaces the protocol core (tests run the server around a fake one)."""
     argv = sys.argv[1:] if argv is None else argv
+    try:
+        # the core's modules register their impairs (revival, install-ipsec-sa-*...) on
+        # import: --impair on this command line must know them
+        import pluto.engine.core  # noqa: F401
+    except ImportError:
+        pass  # reported below, when the core is needed
     try:
         opts = parse_options(argv)
     except OptionsError as err:
@@ -40,8 +46,10 @@ def main(argv: list[str] | None = None, *, make_core: MakeCore | None = None) ->
         names = ", ".join(action.spec.name for action in opts.debug_impair.actions)
         return _fail(f"--impair {names}: an action impair acts on a running pluto; "
                      f"use whack --impair")
-    if not opts.noklips:
-        return _fail(XFRM_MISSING)
+    if not opts.noklips and make_core is None:
+        missing = xfrm_unavailable()
+        if missing is not None:  # fail early: before the lock file, sockets and forking
+            return _fail(XFRM_MISSING.format(error=missing))
     if make_core is None:
         try:
             import pluto.engine.core  # noqa: F401  (fail early, before forking)
@@ -64,6 +72,17 @@ def main(argv: list[str] | None = None, *, make_core: MakeCore | None = None) ->
     if opts.nofork:
         return _run_foreground(opts, addresses, make_core, sink)
     return _run_daemon(opts, addresses, make_core, sink)
+
+
+def xfrm_unavailable() -> str | None:
+    """Why this kernel's NETLINK_XFRM cannot be opened, or None when it can."""
+    from pluto.kernel.xfrm_socket import open_netlink
+
+    try:
+        open_netlink().close()
+    except OSError as err:
+        return err.strerror or str(err)
+    return None
 
 
 def _informational(opts: PlutoOptions) -> str | None:
@@ -89,7 +108,9 @@ def _fail(message: str, code: int = 1) -> int:
 
 def make_pluto_core(*, opts: PlutoOptions, transport, logger: Logger,
                     core_options: CoreOptions):
-    """The real core with the nostack kernel, the system clock and the OS's randomness."""
+    """The real core with the system clock and the OS's randomness; the kernel is XFRM, or
+    nostack with ``--noklips``. With XFRM, the ACQUIRE/EXPIRE monitor joins the running loop
+    and ``core.close()`` (the server's clean-up) flushes what pluto installed."""
     from pluto.connections.secrets import Secrets, SecretsError
     from pluto.crypto.rand import RandomSource
     from pluto.engine import core
@@ -103,11 +124,58 @@ def make_pluto_core(*, opts: PlutoOptions, transport, logger: Logger,
     except (SecretsError, OSError) as err:
         raise StartupError(f"--secretsfile {opts.secretsfile}: {err}") from None
     options = engine_options(core_options, opts, getattr(core, "CoreOptions", None))
-    logger.log("using the nostack kernel back end (--noklips): SAs are recorded in memory, "
-               "nothing is installed in the kernel")
-    return core.Pluto(clock=clock, rand=rand, kernel=NoStack(rand, clock, logger),
-                      transport=transport, logger=logger, impairs=opts.debug_impair.impairs,
-                      secrets=secrets, options=options)
+    if opts.noklips:
+        logger.log("using the nostack kernel back end (--noklips): SAs are recorded in memory, "
+                   "nothing is installed in the kernel")
+        return core.Pluto(clock=clock, rand=rand, kernel=NoStack(rand, clock, logger),
+                          transport=transport, logger=logger,
+                          impairs=opts.debug_impair.impairs, secrets=secrets, options=options)
+    events = _KernelEvents()
+    kernel, monitor = open_xfrm(logger, events)
+    pluto = core.Pluto(clock=clock, rand=rand, kernel=kernel, transport=transport,
+                       logger=logger, impairs=opts.debug_impair.impairs, secrets=secrets,
+                       options=options)
+    events.core = pluto
+    pluto.on_close.extend([monitor.close, kernel.close])
+    return pluto
+
+
+class _KernelEvents:
+    """Hands the monitor's ACQUIREs and EXPIREs to the core (made after the monitor)."""
+
+    def __init__(self) -> None:
+        self.core = None
+
+    def acquire(self, event) -> None:
+        if self.core is not None:
+            self.core.kernel_acquire(event)
+
+    def expire(self, event) -> None:
+        if self.core is not None:
+            self.core.kernel_expire(event)
+
+
+def open_xfrm(logger: Logger, events: _KernelEvents):
+    """The XFRM back end and its ACQUIRE/EXPIRE monitor, attached to the running loop.
+
+    StartupError, clearly worded, when the kernel has no XFRM (or pluto may not use it).
+    """
+    from pluto.kernel.xfrm import XfrmKernel
+    from pluto.kernel.xfrm_monitor import XfrmMonitor
+
+    try:
+        kernel = XfrmKernel(logger)
+    except OSError as err:
+        raise StartupError(XFRM_MISSING.format(error=err.strerror or err)) from None
+    try:
+        monitor = XfrmMonitor(events.acquire, events.expire, logger)
+    except OSError as err:
+        kernel.close()
+        raise StartupError("cannot listen for the kernel's XFRM ACQUIRE and EXPIRE messages: "
+                           f"{err.strerror or err}") from None
+    monitor.attach(asyncio.get_running_loop())
+    logger.log("using the XFRM kernel back end (netlink)")
+    return kernel, monitor
 
 
 def with_config(make_core: MakeCore, opts: PlutoOptions) -> MakeCore:

@@ -118,13 +118,6 @@ def test_main_refuses_bad_options_with_exit_1(capsys):
     assert err == "pluto: --ikeport: 'x' is not a number\n"
 
 
-def test_main_without_noklips_says_the_xfrm_back_end_is_missing(capsys, tmp_path):
-    code, _, err = run_main(capsys, ["--nofork", "--rundir", str(tmp_path)])
-    assert code == 1
-    assert "the XFRM kernel back end is not implemented yet (issue 5); use --noklips" in err
-    assert list(tmp_path.iterdir()) == []  # nothing created
-
-
 def test_main_refuses_action_impairs_on_its_command_line(capsys, monkeypatch):
     spec = impair.ImpairSpec("rekey-now-test", impair.Kind.ACTION, "test action")
     monkeypatch.setitem(impair.REGISTRY, spec.name, spec)

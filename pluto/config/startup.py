@@ -2,9 +2,9 @@
 
 Each conn with ``auto=add``, ``route``/``ondemand`` or ``start``/``up`` is sent to the core as
 the same ``add`` action ``ipsec add`` sends (one per sub-connection of leftsubnets); ``start``
-then initiates it (asynchronously: pluto does not wait for the peer); ``route`` would install
-the kernel policy that triggers negotiation, which is issue 5, so pluto logs that the route is
-not installed yet. A conn that cannot be used is logged with its file and line, and the others
+then initiates it (asynchronously: pluto does not wait for the peer); ``route`` installs the
+trap policy whose first packet starts the negotiation (the same ``route`` action as
+``ipsec route``). A conn that cannot be used is logged with its file and line, and the others
 still load, as libreswan does.
 """
 
@@ -56,8 +56,7 @@ def load_connections(core: WhackCore, conf: IpsecConf, log) -> list[str]:
                 continue  # the core has logged why
             added.append(name)
             if auto == "route":
-                log(f'"{name}": auto=route: the kernel policy that would trigger negotiation '
-                    "is not installed yet (issue 5); initiate it with ipsec up")
+                core.whack([{"action": "route", "name": name}], LoggedReply())
             elif auto == "start":
                 core.whack([{"action": "initiate", "name": name, "async": True}],
                            LoggedReply())

@@ -10,11 +10,42 @@ from __future__ import annotations
 import errno
 from typing import TYPE_CHECKING
 
+from pluto.engine import routes
 from pluto.engine.states import ChildSa, IkeSa
+from pluto.impair import REGISTRY, ImpairSpec, Kind, register
 from pluto.kernel.ops import KernelError, PolicySpec, SaId, SaSpec
 
 if TYPE_CHECKING:
     from pluto.engine.core import Pluto
+
+# Fail one step of installing a Child SA, as if the kernel had refused it (libreswan's names).
+INSTALL_STEPS = {
+    "inbound-state": "install-ipsec-sa-inbound-state",
+    "outbound-state": "install-ipsec-sa-outbound-state",
+    "inbound-policy": "install-ipsec-sa-inbound-policy",
+    "outbound-policy": "install-ipsec-sa-outbound-policy",
+}
+for _step, _name in INSTALL_STEPS.items():
+    if _name not in REGISTRY:
+        register(ImpairSpec(_name, Kind.BOOLEAN,
+                            f"make installing a Child SA's {_step.replace('-', ' ')} fail"))
+
+
+class UpdownFailed(KernelError):
+    """The updown command refused to bring the Child SA up."""
+
+    def __init__(self, text: str) -> None:
+        Exception.__init__(self, text)
+        self.operation = "updown"
+        self.errno = 0
+
+
+def _impaired(core: Pluto, child: ChildSa, step: str) -> None:
+    name = INSTALL_STEPS[step]
+    if core.impairs.get(name):
+        child.logger.impair(f"{name}: failing the {step.replace('-', ' ')} install of "
+                            f"{child.label}")
+        raise KernelError(f"add {step.replace('-', ' ')}", errno.EPERM, f"impaired ({name})")
 
 
 def _integ_name(chosen) -> str | None:
@@ -42,8 +73,16 @@ def install(core: Pluto, ike: IkeSa, child: ChildSa, keys,
         raise KernelError("add policy", errno.EEXIST,
                           f"policies for [{child.local_ts}==={child.remote_ts}] belong to "
                           f"{holder.conn.label} #{holder.serial}")
+    route = routes.route_owning(core, PolicySpec("out", child.local_ts, child.remote_ts, local,
+                                                 remote, mode, "esp", 0))
+    if route is not None and routes.base(route.conn) is not _base(conn):
+        raise KernelError("add policy", errno.EEXIST,
+                          f"policies for [{child.local_ts}==={child.remote_ts}] are routed for "
+                          f"{route.conn.label}")
     if holder is not None and holder.reqid:
         child.reqid = holder.reqid
+    elif route is not None:
+        child.reqid = route.policy.reqid  # the trap's template then leads to our SAs
     elif not child.reqid:
         child.reqid = core.next_reqid()
     reqid = child.reqid
@@ -77,7 +116,8 @@ def install(core: Pluto, ike: IkeSa, child: ChildSa, keys,
             taken = list(holder.policies)
     removed: list[PolicySpec] = []
     try:
-        for sa in (inbound, outbound):
+        for step, sa in (("inbound-state", inbound), ("outbound-state", outbound)):
+            _impaired(core, child, step)
             core.kernel.add_sa(sa)
             child.sas.append(sa)
         if shared:
@@ -87,8 +127,24 @@ def install(core: Pluto, ike: IkeSa, child: ChildSa, keys,
                 core.kernel.delete_policy(policy)
                 removed.append(policy)
             for policy in policies:
-                core.kernel.add_policy(policy)
+                _impaired(core, child, "outbound-policy" if policy.direction == "out"
+                          else "inbound-policy")
+                deleted = _selector_key(policy) in {_selector_key(p) for p in removed}
+                trap = None if deleted else routes.route_owning(core, policy)
+                if trap is not None and trap.policy == policy:
+                    pass  # the trap policy is this very policy: nothing to change
+                elif trap is not None:
+                    core.kernel.add_policy(policy, update=True)
+                else:
+                    core.kernel.add_policy(policy)
                 child.policies.append(policy)
+        if replacing is None and not shared:
+            from pluto.engine import updown_calls
+
+            failure = updown_calls.bring_up(core, child)
+            if failure is not None:
+                raise UpdownFailed(failure)
+            child.updown_up = True
     except KernelError:
         uninstall(core, child)
         for policy in removed:  # give the holder its policies back
@@ -137,11 +193,28 @@ def _shared(core: Pluto, child: ChildSa, policy) -> bool:
 
 
 def uninstall(core: Pluto, child: ChildSa) -> None:
+    if child.updown_up:
+        # "down" runs when the last Child SA using these policies goes; until then the
+        # one sharing them (a rekey, a second Child SA) carries the duty.
+        heir = next((other for other in core.states if isinstance(other, ChildSa)
+                     and other is not child and any(p in other.policies
+                                                    for p in child.policies)), None)
+        if heir is not None:
+            heir.updown_up = True
+        else:
+            from pluto.engine import updown_calls
+
+            updown_calls.take_down(core, child)
+        child.updown_up = False
     for policy in reversed(child.policies):
         if _shared(core, child, policy):
             continue
         try:
-            core.kernel.delete_policy(policy)
+            trap = routes.route_owning(core, policy)
+            if trap is None:
+                core.kernel.delete_policy(policy)
+            elif trap.policy != policy:
+                core.kernel.add_policy(trap.policy, update=True)  # back to being a trap
         except KernelError as err:
             child.logger.log(f"kernel: {err}")
     for sa in reversed(child.sas):
@@ -159,8 +232,10 @@ def _release_spi(core: Pluto, child: ChildSa) -> None:
     kernel holds it in a larval SA until then)."""
     ike = core.states.ike(child.ike_serial)
     if not child.inbound_spi or ike is None or ike.local is None or any(
-            sa.id.spi == child.inbound_spi for sa in child.sas):
+            sa.id.spi == child.inbound_spi for sa in child.sas) \
+            or child.inbound_spi in child.gone_spis:
         return
+    child.gone_spis.add(child.inbound_spi)  # released once, however often uninstall runs
     try:
         core.kernel.delete_sa(SaId(ike.local[0], child.inbound_spi, "esp"))
     except KernelError as err:

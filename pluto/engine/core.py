@@ -15,7 +15,7 @@ from pluto.connections.connection import Connection
 from pluto.crypto.rand import RandomSource
 
 # Modules that register their impairs: loaded now so that --impair knows every name.
-from pluto.engine import outcome, packet_impairs  # noqa: E402,F401,I001
+from pluto.engine import kernel_events, outcome, packet_impairs  # noqa: E402,F401,I001
 from pluto.engine.host import Clock, Endpoint, Transport, WhackReply, format_endpoint
 from pluto.engine.states import ChildSa, IkeSa, State, StateKind, StateTable
 from pluto.engine.timers import Timer, Timers
@@ -39,6 +39,7 @@ class CoreOptions:
     # when a probe gets no answer within dpd_timeout (0: the retransmit timeout). 0: off.
     dpd_delay: float = 0.0
     dpd_timeout: float = 0.0
+    ikev1_policy: str = "drop"  # libreswan's ikev1-policy=accept|reject|drop
 
 
 def _core_options(options: Any) -> CoreOptions:
@@ -49,7 +50,8 @@ def _core_options(options: Any) -> CoreOptions:
         return options
     return CoreOptions(listen=list(getattr(options, "listen", ())),
                        force_busy=bool(getattr(options, "force_busy", False)),
-                       uniqueids=bool(getattr(options, "uniqueids", False)))
+                       uniqueids=bool(getattr(options, "uniqueids", False)),
+                       ikev1_policy=str(getattr(options, "ikev1_policy", "drop")))
 
 
 class Pluto:
@@ -73,6 +75,8 @@ class Pluto:
         self.reqids = iter(range(16384, 1 << 30, 4))  # libreswan hands out reqids in fours
         self._whack_queue: list[Any] = []  # requests waiting behind a sync initiate
         self._cookies: Any = None
+        self.routes: dict[str, Any] = {}  # connection name -> routes.Route (trap policies)
+        self.on_close: list[Any] = []  # callables run by close() (the server's kernel monitor)
 
     # --- the host's API ------------------------------------------------------------------
 
@@ -95,6 +99,33 @@ class Pluto:
     def shutdown(self) -> None:
 
         informational.delete_everything(self)
+
+    def kernel_acquire(self, acquire: Any) -> None:
+        """The kernel's ACQUIRE (pluto.kernel.xfrm_monitor.Acquire): initiate on demand."""
+
+        kernel_events.acquire(self, acquire)
+
+    def kernel_expire(self, expire: Any) -> None:
+        """The kernel's EXPIRE (pluto.kernel.xfrm_monitor.Expire): soft rekeys, hard deletes."""
+
+        kernel_events.expire(self, expire)
+
+    def close(self) -> None:
+        """pluto exits: whatever is still in the kernel of ours goes (routes, SAs left over).
+
+        Run after :meth:`shutdown`; the back end's ``flush`` removes exactly what pluto added.
+        """
+        from pluto.engine import routes
+
+        for conn in [route.conn for route in self.routes.values()]:
+            routes.unroute(self, conn)
+        flush = getattr(self.kernel, "flush", None)
+        if flush is not None:
+            for err in flush():
+                self.logger.debug("kernel", f"flush: {err}")
+        for closer in self.on_close:
+            closer()
+        self.on_close.clear()
 
     # --- services for the exchanges ------------------------------------------------------
 

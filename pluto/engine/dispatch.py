@@ -35,6 +35,12 @@ def packet_received(core: Pluto, data: bytes, local: Endpoint, remote: Endpoint)
 def _one(core: Pluto, data: bytes, local: Endpoint, remote: Endpoint) -> None:
     where = f"packet from {format_endpoint(remote)}"
     core.logger.debug("raw", f"received {len(data)} bytes from {format_endpoint(remote)}")
+    if len(data) > 17 and data[17] >> 4 == 1:  # ISAKMP major version 1: IKEv1 (issue 8)
+        from pluto.ikev1 import dispatch as ikev1_dispatch
+
+        if ikev1_dispatch.policy(core) != "reject":  # reject: INVALID_MAJOR_VERSION below
+            ikev1_dispatch.packet_received(core, data, local, remote)
+            return
     try:
         msg = parse_message(data, core.logger)
     except MalformedMessage as err:
@@ -55,6 +61,9 @@ def _one(core: Pluto, data: bytes, local: Endpoint, remote: Endpoint) -> None:
     if msg.is_response:
         _response(core, ike, msg, data)
     else:
+        # RFC 7296 §2.11: answer from the address and port the request was sent to, to the
+        # one it came from (a peer may float to 4500 without a NAT, as strongSwan does).
+        ike.request_endpoints = (local, remote)
         _request(core, ike, msg, data)
 
 

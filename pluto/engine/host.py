@@ -13,6 +13,11 @@ The core's own API (pluto/engine/core.py, class ``Pluto``)::
     .next_deadline() -> float | None     # clock.now() value of the next timer
     .run_timers() -> None                # fire every timer due at clock.now()
     .shutdown() -> None                  # delete every SA, telling peers
+    .kernel_acquire(acquire) -> None     # the kernel's ACQUIRE: initiate the routed conn
+    .kernel_expire(expire) -> None       # the kernel's EXPIRE: soft rekeys, hard deletes
+    .close() -> None                     # exiting: unroute, flush the kernel, run on_close
+    .routes: {conn name: Route}          # trap policies (pluto/engine/routes.py)
+    .on_close: list[callable]            # run by close() (e.g. the XFRM monitor's close)
 """
 
 from __future__ import annotations

@@ -83,6 +83,9 @@ class IkeSa(State):
     initiator: bool = True
     local: Endpoint | None = None
     remote: Endpoint | None = None
+    # Where the last request from the peer came from and was sent to: responses go back
+    # there (RFC 7296 §2.11). None until the first request after IKE_SA_INIT.
+    request_endpoints: tuple[Endpoint, Endpoint] | None = None
     spi_i: bytes = b""
     spi_r: bytes = bytes(8)
     # IKE_SA_INIT material
@@ -137,6 +140,8 @@ class ChildSa(State):
     ni: bytes = b""  # nonces of the exchange that created it (collision rule, §2.8.1)
     nr: bytes = b""
     offer: Any = None  # what our CREATE_CHILD_SA request offered (initiator, larval)
+    updown_up: bool = False  # the updown command ran "up" for it: "down" runs when it goes
+    gone_spis: set = field(default_factory=set)  # SPIs no longer in the kernel (released, expired)
 
 
 class StateTable:

@@ -96,7 +96,11 @@ def _add(core: Pluto, action: dict, req: _Request):
     # whack's form could always ask for these; refuse rather than negotiate with a PSK.
     missing = legacy_not_implemented(conn)
     if not conn.policy.ikev2:
-        missing.insert(0, "--ikev1 (ikev2=no): IKEv1 is not implemented yet (issue 8)")
+        from pluto.ikev1.whack import ikev1_refusal
+
+        refusal = ikev1_refusal(core, conn)
+        if refusal is not None:
+            missing.insert(0, refusal)
     if missing:
         return req.fail(RC_BADWHACKMESSAGE, f'"{name}": {missing[0]}')
     if core.connections.get(conn.name) is not None:
@@ -108,7 +112,7 @@ def _add(core: Pluto, action: dict, req: _Request):
     if conn.that.host is None:
         conn.kind = Kind.TEMPLATE
     core.connections.add(conn)
-    _say(core, req, f'added IKEv2 connection "{conn.name}"')
+    _say(core, req, f'added IKEv{2 if conn.policy.ikev2 else 1} connection "{conn.name}"')
     return 0
 
 
@@ -128,6 +132,9 @@ def _delete(core: Pluto, action: dict, req: _Request):
     conn = _named(core, action, req)
     if conn is None:
         return RC_UNKNOWN_NAME
+    from pluto.engine import routes
+
+    routes.unroute(core, conn)
     informational.terminate_connection(core, conn)
     for instance in list(core.connections.instances_of(conn)) if conn.kind is Kind.TEMPLATE \
             else []:
@@ -156,6 +163,10 @@ def _initiate(core: Pluto, action: dict, req: _Request):
         _say(core, req, f'"{conn.name}": connection is already up with IKE SA '
                         f'#{live[0].serial}')
         return 0
+    if not conn.policy.ikev2:
+        from pluto.ikev1.whack import initiate as ikev1_initiate
+
+        return ikev1_initiate(core, conn, None if action.get("async") else req)
     from pluto.ikev2 import create_child_sa
 
     ike = create_child_sa.usable_ike_sa(core, conn)
@@ -348,11 +359,53 @@ def _rereadsecrets(core: Pluto, action: dict, req: _Request):
     return 0
 
 
-def _nothing(core: Pluto, action: dict, req: _Request):
+def _route(core: Pluto, action: dict, req: _Request):
+    """Install the connection's trap policy: its first packet starts the negotiation."""
+    from pluto.engine import routes
+    from pluto.whack_protocol import RC_ROUTE
+
+    conn = _named(core, action, req)
+    if conn is None:
+        return RC_UNKNOWN_NAME
+    failure = routes.route(core, conn)
+    if failure is not None:
+        return req.fail(RC_ROUTE, failure)
+    return 0
+
+
+def _unroute(core: Pluto, action: dict, req: _Request):
+    from pluto.engine import routes
+
+    conn = _named(core, action, req)
+    if conn is None:
+        return RC_UNKNOWN_NAME
+    routes.unroute(core, conn)
+    return 0
+
+
+def _addkey(core: Pluto, action: dict, req: _Request):
+    """whack --keyid ID [--pubkeyrsa KEY] [--addkey]: the peer keys IKE_AUTH verifies with."""
+    from pluto.certs.pubkeys import store_of
+    from pluto.connections.ids import IdentityError, parse_identity
+    from pluto.crypto.hostkey import HostKeyError, parse_public_key
+
+    try:
+        identity = parse_identity(action["id"])
+        key = None if action.get("pubkey") is None else parse_public_key(action["pubkey"])
+    except (IdentityError, HostKeyError) as err:
+        return req.fail(RC_BADWHACKMESSAGE, f"--keyid {action['id']}: {err}")
+    store = store_of(core)
+    if key is None:
+        store.forget(identity)
+        core.logger.log(f"forgot the public keys of '{identity}'")
+        return 0
+    store.add(identity, key, replace=bool(action.get("replace", True)))
+    core.logger.log(f"added public key for '{identity}'")
     return 0
 
 
 HANDLERS: dict[str, Handler] = {
+    "addkey": _addkey,
     "add": _add,
     "delete": _delete,
     "deletestate": _deletestate,
@@ -366,8 +419,8 @@ HANDLERS: dict[str, Handler] = {
     "impair": _impair,
     "listen": _listen,
     "unlisten": _unlisten,
-    "route": _nothing,
-    "unroute": _nothing,
+    "route": _route,
+    "unroute": _unroute,
     "rekey-ike": _rekey("ike"),
     "rekey-child": _rekey("child"),
     "myid": _not_yet,

@@ -5,11 +5,18 @@ kernel. This back end answers every :class:`~pluto.kernel.ops.KernelOps` call th
 kernel's XFRM would, including its errors (a duplicate SA or policy is ``EEXIST``, a missing SA
 ``ESRCH``, a missing policy ``ENOENT``), so the core's error paths behave the same on both back
 ends. It carries no traffic: counters stay at zero.
+
+For in-process tests it also plays the kernel's part in on-demand keying and expiry:
+:meth:`NoStack.outbound_packet` is what a packet leaving through a trap policy (one with no
+SA of its reqid) causes, an ACQUIRE; :meth:`NoStack.expire` is the kernel's soft or hard
+EXPIRE of an SA (a hard one deletes the SA first, as XFRM does).
 """
 
 from __future__ import annotations
 
 import errno
+import ipaddress
+import itertools
 from dataclasses import dataclass
 
 from pluto.crypto.rand import RandomSource
@@ -61,6 +68,7 @@ class NoStack:
         self._larval: set[SaId] = set()  # allocated SPIs not yet filled in by add_sa
         self._sas: dict[SaId, InstalledSa] = {}
         self._policies: dict[PolicyKey, PolicySpec] = {}
+        self._acquire_seq = itertools.count(1)
 
     # --- SPIs ---------------------------------------------------------------------------
 
@@ -108,8 +116,12 @@ class NoStack:
 
     # --- policies -----------------------------------------------------------------------
 
-    def add_policy(self, policy: PolicySpec) -> None:
+    def add_policy(self, policy: PolicySpec, update: bool = False) -> None:
         key = policy_key(policy)
+        if update:  # UPDPOLICY: replaces the template, or adds the policy
+            self._policies[key] = policy
+            self._logger.debug("kernel", f"nostack: updated policy {_describe_policy(policy)}")
+            return
         if key in self._policies:
             raise KernelError("add policy", errno.EEXIST,
                               f"policy {_describe_policy(policy)} already exists")
@@ -123,6 +135,47 @@ class NoStack:
                               f"no policy {_describe_policy(policy)}")
         del self._policies[key]
         self._logger.debug("kernel", f"nostack: deleted policy {_describe_policy(policy)}")
+
+    def forget_sa(self, sa: SaId) -> None:
+        """The kernel removed ``sa`` on its own (hard expire): nothing to delete later."""
+        self._sas.pop(sa, None)
+
+    # --- the kernel's own events (tests) ------------------------------------------------
+
+    def outbound_packet(self, src: IPAddress, dst: IPAddress, ip_proto: int = 0):
+        """A packet from ``src`` to ``dst`` leaves: the :class:`Acquire` the kernel would
+        send when the out policy it matches has no SA of its reqid, else None."""
+        from pluto.kernel.xfrm_monitor import Acquire
+
+        for policy in self._policies.values():
+            if policy.direction != "out" or src not in policy.src_selector \
+                    or dst not in policy.dst_selector:
+                continue
+            if any(installed.spec.reqid == policy.reqid and installed.spec.src == policy.tunnel_src
+                   and installed.spec.id.dst == policy.tunnel_dst
+                   for installed in self._sas.values()):
+                return None  # the packet would leave through that SA
+            width = 32 if src.version == 4 else 128
+            return Acquire(src=policy.tunnel_src, dst=policy.tunnel_dst, proto=policy.proto,
+                           src_selector=ipaddress.ip_network(f"{src}/{width}"),
+                           dst_selector=ipaddress.ip_network(f"{dst}/{width}"),
+                           ip_proto=ip_proto, sport=0, dport=0,
+                           policy_src=policy.src_selector, policy_dst=policy.dst_selector,
+                           policy_direction="out", policy_index=0, reqid=policy.reqid,
+                           seq=next(self._acquire_seq))
+        return None
+
+    def expire(self, sa: SaId, hard: bool):
+        """The :class:`Expire` message for ``sa``; a hard expire deletes it, as XFRM does."""
+        from pluto.kernel.xfrm_monitor import Expire
+
+        installed = self._sas.get(sa)
+        if installed is None:
+            raise KeyError(f"no SA {format_sa_id(sa)}")
+        if hard:
+            del self._sas[sa]
+        return Expire(sa=sa, src=installed.spec.src, reqid=installed.spec.reqid, hard=hard,
+                      bytes=0, packets=0)
 
     # --- what is installed (status, tests) ---------------------------------------------
 

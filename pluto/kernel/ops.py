@@ -51,6 +51,11 @@ class SaSpec:
     replay_window: int = 32
     lifetime_seconds: float = 0.0  # hard limit; 0: none
     soft_lifetime_seconds: float = 0.0
+    # byte and packet limits (0: none); the kernel sends a soft, then a hard EXPIRE
+    lifetime_bytes: int = 0
+    soft_lifetime_bytes: int = 0
+    lifetime_packets: int = 0
+    soft_lifetime_packets: int = 0
     encap_sport: int | None = None  # NAT-T ESPINUDP ports
     encap_dport: int | None = None
     esn: bool = False
@@ -87,7 +92,9 @@ class KernelOps(Protocol):
 
     def delete_sa(self, sa: SaId) -> None: ...
 
-    def add_policy(self, policy: PolicySpec) -> None: ...
+    def add_policy(self, policy: PolicySpec, update: bool = False) -> None:
+        """``update``: replace the template of the policy with these selectors (a trap
+        policy becoming a Child SA's, and back)."""
 
     def delete_policy(self, policy: PolicySpec) -> None: ...
 

@@ -104,12 +104,16 @@ class XfrmKernel:
     # --- plumbing -----------------------------------------------------------------------
 
     def _call(self, operation: str, request: requests.Request, ack: bool = True,
-              dump: bool = False) -> list:
+              dump: bool = False, expected: tuple[int, ...] = ()) -> list:
+        """``expected``: errnos the caller handles, logged as debug lines only."""
         self._logger.debug("kernel", f"xfrm: {operation}")
         try:
             return self._channel.request(operation, request, dump=dump, ack=ack)
         except KernelError as e:
-            self._logger.log(f"ERROR: kernel: {operation} failed: {e.args[0]}")
+            if e.errno in expected:
+                self._logger.debug("kernel", f"xfrm: {e.args[0]}")
+            else:
+                self._logger.log(f"ERROR: kernel: {e.args[0]}")
             raise
 
     @staticmethod
@@ -152,7 +156,19 @@ class XfrmKernel:
     def delete_sa(self, sa: SaId) -> None:
         spec = self._sas.get(sa)
         src = spec.src if spec is not None else self._larval.get(sa)
-        self._call(f"delete SA {format_sa_id(sa)}", requests.sa_id(sa, src=src))
+        larval = spec is None and sa in self._larval
+        try:
+            self._call(f"delete SA {format_sa_id(sa)}", requests.sa_id(sa, src=src),
+                       expected=(errno.ESRCH,) if larval else ())
+        except KernelError as e:
+            # A failed UPDSA can take the larval SA with it: an SPI already gone is released.
+            if not (larval and e.errno == errno.ESRCH):
+                raise
+        self._sas.pop(sa, None)
+        self._larval.pop(sa, None)
+
+    def forget_sa(self, sa: SaId) -> None:
+        """The kernel removed ``sa`` itself (hard expire): flush must not try again."""
         self._sas.pop(sa, None)
         self._larval.pop(sa, None)
 

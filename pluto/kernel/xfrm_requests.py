@@ -55,8 +55,12 @@ class SaLifetime:
 
     @classmethod
     def of(cls, sa: SaSpec) -> SaLifetime:
-        """The limits an SaSpec carries: seconds only."""
-        return cls(soft_seconds=int(sa.soft_lifetime_seconds) or None,
+        """The limits an SaSpec carries."""
+        return cls(soft_bytes=sa.soft_lifetime_bytes or None,
+                   hard_bytes=sa.lifetime_bytes or None,
+                   soft_packets=sa.soft_lifetime_packets or None,
+                   hard_packets=sa.lifetime_packets or None,
+                   soft_seconds=int(sa.soft_lifetime_seconds) or None,
                    hard_seconds=int(sa.lifetime_seconds) or None)
 
     def cfg(self) -> dict[str, int]:

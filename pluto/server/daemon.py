@@ -9,7 +9,8 @@ datagrams to ``packet_received``, whack requests to ``whack``, and the timer fir
 ``core.stopping`` or when that request's reply is done, whichever comes first.
 
 SIGTERM and SIGINT shut down in order: ``core.shutdown()`` (SAs deleted, peers told), pending
-whack replies flushed, sockets closed, control socket and lock file removed, exit 0. SIGHUP
+whack replies flushed, ``core.close()`` (routes removed, the kernel back end flushed of
+everything pluto added, the XFRM monitor closed), sockets closed, control socket and lock file removed, exit 0. SIGHUP
 only logs a hint, as the manual says.
 """
 
@@ -171,8 +172,19 @@ class PlutoServer:
             await self.whack_server.close(FLUSH_GRACE)
             self.whack_server = None
         await self._flush_sockets(FLUSH_GRACE)
+        self._close_core()
         self.sockets.close()
         self.lock.release()
+
+    def _close_core(self) -> None:
+        """Nothing of ours stays in the kernel: the core flushes its back end (if it can)."""
+        close = getattr(self.core, "close", None)
+        if close is None:
+            return
+        try:
+            close()
+        except Exception as err:
+            log_internal_error(self.logger, "closing the protocol core", err)
 
     async def _flush_sockets(self, grace: float) -> None:
         # Deletes sent at shutdown may sit in a socket buffer if the kernel said EAGAIN.
