@@ -35,6 +35,10 @@ debug               ``options``: list of [option, value-or-null] pairs, e.g.
 impair              ``arguments``: list of [option, value] pairs, option being "--impair" or
                     "--no-impair" (value "help" and "list" ask for text)
 myid                ``id``
+addkey              ``id``, ``pubkey``: a public key as whack's --pubkeyrsa takes it (``0s``
+                    base64 or ``0x`` hex in the RFC 3110 layout, or PEM) or null to forget
+                    the ID's keys; ``replace`` (bool): drop the ID's other keys first
+                    (whack --keyid ID --pubkeyrsa KEY, without --addkey)
 rereadsecrets       (none)
 ==================  =====================================================================
 
@@ -66,7 +70,8 @@ noted; absent keys take pluto's defaults)::
            # ipsec.conf only (issue 4):
            "sourceip": "198.18.1.254",                     # leftsourceip: my_ip in --status
            "protoport": "tcp/22" | "17/1701",             # leftprotoport; refused for now
-           "cert": "name", "rsasigkey": "0sAwEAA...",      # refused (certificates: issue 9)
+           "cert": "name",                                 # refused (certificates: issue 9)
+           "rsasigkey": "0sAwEAA..." | PEM,                # the end's public key (RSA auth)
            "auth": "psk" | "rsasig" | ...}                 # leftauth; must match "auth"
 
 ipsec.conf builds the same dict (pluto/config/conn_to_description.py) with libreswan's
@@ -116,7 +121,7 @@ RC_NOTIFICATION = 200
 ACTIONS = frozenset({
     "add", "delete", "deletestate", "initiate", "terminate", "rekey-ike", "rekey-child",
     "route", "unroute", "listen", "unlisten", "status", "showstates", "trafficstatus",
-    "shutdown", "debug", "impair", "myid", "rereadsecrets",
+    "shutdown", "debug", "impair", "myid", "rereadsecrets", "addkey",
 })
 
 

@@ -108,12 +108,13 @@ def test_protoport_is_stored_and_refused_as_not_implemented():
         "yet (traffic selectors cover every protocol)")
 
 
-def test_leftcert_and_rsasigkey_are_refused_naming_their_line():
+def test_leftcert_refused_and_a_bad_rsasigkey_named_with_its_line():
     assert error_of("leftcert=west") == (
         "t.conf:5: conn c: leftcert=west: certificates are not implemented yet (issue 9: "
         "certificates)")
     assert error_of("rightrsasigkey=0sAwEAAQ") == (
-        "t.conf:5: conn c: rightrsasigkey=0sAwEAAQ: raw RSA public keys are not implemented yet")
+        "t.conf:5: conn c: rightrsasigkey=0sAwEAAQ: the RSA key has no modulus after its "
+        "exponent")
 
 
 def test_leftauth_different_from_authby_is_refused():

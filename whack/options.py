@@ -11,6 +11,10 @@ The connection form::
                  [--ipseclifetime T] [--rekeymargin T] [--rekeyfuzz P%] [--keyingtries N]
                  [--dontrekey]
 
+Public keys: ``whack --keyid ID --pubkeyrsa KEY [--addkey]`` gives pluto a peer's public key
+(``0s`` base64 or ``0x`` hex in the RFC 3110 layout, or PEM); without --addkey it replaces the
+ID's keys, and --keyid alone makes pluto forget them.
+
 End options before ``--to`` describe the left end, after it the right end. Connection-wide
 options may stand anywhere. As whack(8) describes them, the policy flags --encrypt,
 --authenticate, --tunnel, --pfs, --compress and --disablearrivalcheck say what the connection
@@ -21,7 +25,7 @@ pluto's defaults.
 One command line may ask for several things. They become actions in the order libreswan's
 pluto performs a whack message (rcv_whack.c), whatever order they were written in:
 
-    debug, impair, myid, delete, deletestate, add, listen, unlisten, rereadsecrets,
+    debug, impair, myid, addkey, delete, deletestate, add, listen, unlisten, rereadsecrets,
     route, unroute, initiate, terminate, rekey-ike, rekey-child,
     status, trafficstatus, showstates, shutdown
 
@@ -178,6 +182,17 @@ def _identity(option: str, text: str) -> str:
     return text.strip()
 
 
+def _public_key(option: str, text: str) -> str:
+    """A public key as the manual writes it (0s base64, 0x hex, PEM); checked, sent as is."""
+    from pluto.crypto.hostkey import HostKeyError, parse_public_key
+
+    try:
+        parse_public_key(text)
+    except HostKeyError as err:
+        raise WhackUsageError(f"{option}: {err}") from None
+    return text.strip()
+
+
 def _updown(option: str, text: str) -> str:
     if not text.strip():
         raise WhackUsageError(f"{option}: empty command")
@@ -263,11 +278,11 @@ NAMED_OPERATIONS = ("--route", "--unroute", "--initiate", "--terminate", "--dele
                     "--rekey-ike", "--rekey-child")
 ASYNC_OPERATIONS = ("--initiate", "--terminate", "--rekey-ike", "--rekey-child")
 STATUS_OPERATIONS = ("--status", "--trafficstatus", "--showstates")
-OTHER_FLAGS = ("--asynchronous", "--async", "--json", "--help", "-h", "--version")
+OTHER_FLAGS = ("--asynchronous", "--async", "--json", "--help", "-h", "--version", "--addkey")
 
 # Options with a value that are neither end nor connection options.
 OTHER_VALUES = ("--name", "--deletestate", "--myid", "--label", "--ctlbase", "--rundir",
-                "--optionsfrom")
+                "--optionsfrom", "--keyid", "--pubkeyrsa")
 DEBUG_VALUES = ("--debug", "--no-debug")
 IMPAIR_VALUES = ("--impair", "--no-impair")
 
@@ -278,6 +293,8 @@ _VALUED = (set(END_OPTIONS) | set(CONNECTION_VALUES) | set(OTHER_VALUES) | set(D
 _SINGLE_VALUES: dict[str, tuple[str, Callable[[str, str], Any]]] = {
     "--deletestate": ("deletestate", _serial),
     "--myid": ("myid", _identity),
+    "--keyid": ("keyid", _identity),
+    "--pubkeyrsa": ("pubkeyrsa", _public_key),
     "--ctlbase": ("ctlbase", lambda option, text: text),
     "--rundir": ("rundir", lambda option, text: text),
 }
@@ -300,6 +317,8 @@ class _Parser:
     flags: set[str] = field(default_factory=set)
     deletestate: int | None = None
     myid: str | None = None
+    keyid: str | None = None
+    pubkeyrsa: str | None = None
     rundir: str | None = None
     ctlbase: str | None = None
     debug_options: list[list[str | None]] = field(default_factory=list)
@@ -511,6 +530,7 @@ class _Parser:
             actions.append({"action": "impair", "arguments": self.impair_arguments})
         if self.myid is not None:
             actions.append({"action": "myid", "id": self.myid})
+        actions += self._key_actions()
         if wanted("--delete"):
             delete: dict[str, Any] = {"action": "delete", "name": name}
             if adding:
@@ -539,6 +559,20 @@ class _Parser:
             raise WhackUsageError(f"--name {self.name}: nothing to do with it (give the "
                                   "connection form, --initiate, --terminate, --delete, ...)")
         return actions
+
+    def _key_actions(self) -> list[dict[str, Any]]:
+        """--keyid ID [--pubkeyrsa KEY] [--addkey]: a key for ID (replacing its keys unless
+        --addkey), or without --pubkeyrsa, forget ID's keys (whack(8))."""
+        if self.keyid is None:
+            for option, given in (("--pubkeyrsa", self.pubkeyrsa is not None),
+                                  ("--addkey", "--addkey" in self.flags)):
+                if given:
+                    raise WhackUsageError(f"{option} needs --keyid")
+            return []
+        if "--addkey" in self.flags and self.pubkeyrsa is None:
+            raise WhackUsageError("--addkey needs --pubkeyrsa")
+        return [{"action": "addkey", "id": self.keyid, "pubkey": self.pubkeyrsa,
+                 "replace": "--addkey" not in self.flags}]
 
     def _description(self) -> dict[str, Any]:
         first = self.first_connection_option

@@ -37,6 +37,7 @@ from pluto.connections.connection import (
     Policy,
 )
 from pluto.connections.ids import Identity, IdentityError, parse_identity
+from pluto.crypto.hostkey import HostKeyError, parse_public_key
 from pluto.crypto.proposals import ProposalError, parse_ah, parse_esp, parse_ike
 
 IKE_LIFETIME_MAXIMUM = 86400  # libreswan: IKE_SA_LIFETIME_MAXIMUM, one day
@@ -124,8 +125,9 @@ def not_implemented(conn: Connection) -> list[str]:
         if end.cert is not None:
             problems.append(f"{side}cert: certificates are not implemented yet "
                             f"({LATER_CERTS})")
-        if end.rsasigkey is not None:
-            problems.append(f"{side}rsasigkey: raw RSA public keys are not implemented yet")
+        if end.rsasigkey is not None and end.rsasigkey.startswith("%"):
+            problems.append(f"{side}rsasigkey={end.rsasigkey}: keys from certificates or DNS "
+                            f"are not implemented yet ({LATER_CERTS})")
         if end.auth is not None and end.auth != conn.policy.auth.value:
             problems.append(f"{side}auth={end.auth}: authentication that differs from the "
                             f"connection's ({conn.policy.auth.value}) is not implemented yet")
@@ -148,11 +150,8 @@ def not_implemented(conn: Connection) -> list[str]:
 
 
 def legacy_not_implemented(conn: Connection) -> list[str]:
-    """RSA authentication and AH: whack accepts them, the exchanges cannot do them yet."""
+    """AH: whack accepts it, the exchanges cannot do it yet. (RSA signatures work: issue 9.)"""
     problems = []
-    if conn.policy.auth is AuthBy.RSASIG:
-        problems.append("authby=rsasig (--rsasig): RSA signature authentication is not "
-                        "implemented yet")
     if conn.policy.authenticate:
         problems.append("phase2=ah (--authenticate): AH is not implemented yet")
     return problems
@@ -230,7 +229,7 @@ class _Builder:
                   sourceip=_sourceip(raw.get("sourceip"), side),
                   protoport=_protoport(raw.get("protoport"), side),
                   cert=_end_text(raw.get("cert"), side, "cert"),
-                  rsasigkey=_end_text(raw.get("rsasigkey"), side, "rsasigkey"),
+                  rsasigkey=_rsasigkey(raw.get("rsasigkey"), side),
                   auth=_end_auth(raw.get("auth"), side),
                   nexthop_default_route=default_route)
         if any_family is not None:
@@ -582,6 +581,19 @@ def _end_text(value: Any, side: str, key: str) -> str | None:
     if not isinstance(value, str) or not value.strip():
         raise ConnectionError(f"{side}{key}: expected a non-empty string, not {value!r}")
     return value.strip()
+
+
+def _rsasigkey(value: Any, side: str) -> str | None:
+    """leftrsasigkey: a public key (0s/0x RFC 3110 or PEM), checked here; %cert and the DNS
+    spellings are kept for not_implemented() to refuse."""
+    text = _end_text(value, side, "rsasigkey")
+    if text is None or text.startswith("%"):
+        return text
+    try:
+        parse_public_key(text)
+    except HostKeyError as err:
+        raise ConnectionError(f"{side}rsasigkey: {err}") from None
+    return text
 
 
 def _end_auth(value: Any, side: str) -> str | None:

@@ -4,7 +4,8 @@
   signatures, each a two-octet IANA "IKEv2 Hash Algorithms" number. Sent whenever digital
   signatures could be used; like libreswan we keep it simple and always send it.
 - CHILDLESS_IKEV2_SUPPORTED (RFC 6023 §3): we accept an IKE_AUTH exchange without a Child
-  SA. A responder accepts a childless IKE_AUTH request only from an initiator that sent it.
+  SA. Our responder announces it in every IKE_SA_INIT response, which (RFC 6023 §3) lets the
+  initiator leave the Child SA out of IKE_AUTH, whether or not it announced support itself.
 
 Both are recorded from the peer's IKE_SA_INIT message on the IKE SA.
 """

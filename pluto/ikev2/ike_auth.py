@@ -1,4 +1,5 @@
-"""IKE_AUTH with pre-shared keys, and the first Child SA (RFC 7296 §1.2, §2.15, §2.9).
+"""IKE_AUTH with pre-shared keys or RSA signatures, and the first Child SA (RFC 7296 §1.2,
+§2.15, §2.9; RFC 7427). pluto/ikev2/auth.py makes and checks the AUTH payloads.
 
     send_request      (initiator) SK{IDi, AUTH, SA, TSi, TSr}         -> STATE_V2_IKE_AUTH_I
     process_request   (responder) refine by ID, verify AUTH, answer
@@ -18,7 +19,7 @@ from pluto.crypto.proposals import parse_esp
 from pluto.engine import child_sas, outcome
 from pluto.engine.states import ChildSa, IkeSa, StateKind
 from pluto.ikev2 import messages
-from pluto.ikev2.auth import id_payload_body, psk_auth, verify_psk_auth
+from pluto.ikev2.auth import AuthError, check_peer_auth, id_payload_body, make_auth
 from pluto.ikev2.keys import derive_child_sa_keys
 from pluto.ikev2.negotiation import NoProposalChosen, accept_answer, choose, proposals_to_sa
 from pluto.ikev2.ts import narrow, network_of, selectors_for, within
@@ -36,7 +37,7 @@ from pluto.packet.ikev2 import (
     TSiPayload,
     TSrPayload,
 )
-from pluto.packet.ikev2_types import AuthMethod, ExchangeType, NotifyType
+from pluto.packet.ikev2_types import ExchangeType, NotifyType
 
 if TYPE_CHECKING:
     from pluto.engine.core import Pluto
@@ -61,15 +62,32 @@ def _id_payload(cls, identity: Identity):
     return cls(id_type=int(identity.type), data=identity.data)
 
 
-def _psk(core: Pluto, conn: Connection, peer: Identity | None) -> bytes | None:
-    if core.secrets is None:
-        return None
-    return core.secrets.psk_for(conn.this.identity(), peer)
+def _our_auth(core: Pluto, ike: IkeSa, conn: Connection, peer: Identity | None,
+              id_body: bytes) -> AuthPayload:
+    """Our AUTH payload: the initiator signs its IKE_SA_INIT request and Nr, the responder
+    its response and Ni (§2.15). Raises AuthError when our secret is missing."""
+    if ike.initiator:
+        message, nonce, sk_p = ike.init_request, ike.nr, ike.keys.sk_pi
+    else:
+        message, nonce, sk_p = ike.init_response, ike.ni, ike.keys.sk_pr
+    method, data = make_auth(conn, core.secrets, peer, ike.peer_hash_algorithms,
+                             prf_alg=ike.chosen.prf, message_octets=message, peer_nonce=nonce,
+                             sk_p=sk_p, id_body=id_body)
+    return AuthPayload(method=method, data=data)
 
 
-def _authby(peer: Identity) -> str:
-    kind = peer.type.name if peer.type is not None else "ID_NONE"
-    return f"authby=secret and {kind} '{peer}'"
+def _check_auth(core: Pluto, ike: IkeSa, conn: Connection, peer: Identity, auth: AuthPayload,
+                id_body: bytes) -> str:
+    """Verify the peer's AUTH; returns how it authenticated, raises AuthError."""
+    from pluto.certs.pubkeys import store_of
+
+    if ike.initiator:
+        message, nonce, sk_p = ike.init_response, ike.ni, ike.keys.sk_pr
+    else:
+        message, nonce, sk_p = ike.init_request, ike.nr, ike.keys.sk_pi
+    return check_peer_auth(conn, core.secrets, peer, auth.method, auth.data,
+                           store_of(core).find, prf_alg=ike.chosen.prf,
+                           message_octets=message, our_nonce=nonce, sk_p=sk_p, id_body=id_body)
 
 
 # --- initiator -----------------------------------------------------------------------------
@@ -77,16 +95,13 @@ def _authby(peer: Identity) -> str:
 
 def send_request(core: Pluto, ike: IkeSa) -> None:
     conn = ike.conn
-    psk = _psk(core, conn, conn.that.identity())
-    if psk is None:
-        outcome.fail(core, ike, NotifyType.AUTHENTICATION_FAILED,
-                     f"authentication failed: no PSK for '{conn.this.identity()}' and "
-                     f"'{conn.that.identity()}'")
-        return
     idi = _id_payload(IDiPayload, conn.this.identity())
-    auth = psk_auth(ike.chosen.prf, psk, ike.init_request, ike.nr, ike.keys.sk_pi,
-                    id_payload_body(idi))
-    payloads: list[Payload] = [idi, AuthPayload(method=AuthMethod.SHARED_KEY_MIC, data=auth)]
+    try:
+        auth = _our_auth(core, ike, conn, conn.that.identity(), id_payload_body(idi))
+    except AuthError as err:
+        outcome.fail(core, ike, NotifyType.AUTHENTICATION_FAILED, str(err))
+        return
+    payloads: list[Payload] = [idi, auth]
     if not core.impairs.get("omit-v2-ike-auth-child"):
         child = core.new_child(ike, conn, StateKind.STATE_V2_IKE_AUTH_CHILD_I0, initiator=True)
         child.inbound_spi = core.kernel.allocate_spi("esp", ike.remote[0], ike.local[0])
@@ -131,17 +146,14 @@ def process_response(core: Pluto, ike: IkeSa, msg: Message, payloads: list[Paylo
         outcome.fail(core, ike, NotifyType.AUTHENTICATION_FAILED,
                      f"peer ID '{peer}' is not the expected '{wanted}'")
         return
-    psk = _psk(core, conn, peer)
-    if psk is None or auth.method != AuthMethod.SHARED_KEY_MIC or not verify_psk_auth(
-            ike.chosen.prf, psk, ike.init_response, ike.ni, ike.keys.sk_pr,
-            id_payload_body(idr), auth.data):
-        outcome.fail(core, ike, NotifyType.AUTHENTICATION_FAILED,
-                     f"authentication failed: the peer's AUTH payload does not verify for "
-                     f"'{peer}'")
+    try:
+        how = _check_auth(core, ike, conn, peer, auth, id_payload_body(idr))
+    except AuthError as err:
+        outcome.fail(core, ike, NotifyType.AUTHENTICATION_FAILED, str(err))
         return
     ike.peer_id = peer
     _ike_established(core, ike, f"initiator established IKE SA; authenticated peer using "
-                                f"{_authby(peer)}")
+                                f"{how}")
     replace_older_ike_sas(core, ike)
     offer = ike.child_offer
     ike.child_offer = None
@@ -277,33 +289,26 @@ def process_request(core: Pluto, ike: IkeSa, msg: Message, payloads: list[Payloa
         _reject(core, ike, msg, NotifyType.AUTHENTICATION_FAILED,
                 f"no connection is willing to talk to peer ID '{peer}'")
         return
-    psk = _psk(core, conn, peer)
-    if psk is None:
-        _reject(core, ike, msg, NotifyType.AUTHENTICATION_FAILED,
-                f"authentication failed: no PSK for '{conn.this.identity()}' and '{peer}'")
-        return
-    if auth.method != AuthMethod.SHARED_KEY_MIC or not verify_psk_auth(
-            ike.chosen.prf, psk, ike.init_request, ike.nr, ike.keys.sk_pi,
-            id_payload_body(idi), auth.data):
-        _reject(core, ike, msg, NotifyType.AUTHENTICATION_FAILED,
-                f"authentication failed: the AUTH payload from '{peer}' does not verify "
-                "with our PSK")
+    try:
+        how = _check_auth(core, ike, conn, peer, auth, id_payload_body(idi))
+    except AuthError as err:
+        _reject(core, ike, msg, NotifyType.AUTHENTICATION_FAILED, str(err))
         return
     sa = next((p for p in payloads if isinstance(p, SAPayload)), None)
-    if sa is None and not ike.peer_childless:
-        # RFC 7296 requires SA, TSi and TSr here unless RFC 6023 was negotiated.
-        _reject(core, ike, msg, NotifyType.INVALID_SYNTAX,
-                "IKE_AUTH request has no Child SA but the peer did not announce "
-                "CHILDLESS_IKEV2_SUPPORTED")
+    # No SA (and no TSi/TSr): a childless IKE SA (RFC 6023). Our IKE_SA_INIT response always
+    # announced CHILDLESS_IKEV2_SUPPORTED, and that announcement is what allows the initiator
+    # to leave the Child SA out; initiators (strongSwan, libreswan) need not announce it too.
+    idr = _id_payload(IDrPayload, conn.this.identity())
+    try:
+        my_auth = _our_auth(core, ike, conn, peer, id_payload_body(idr))
+    except AuthError as err:
+        _reject(core, ike, msg, NotifyType.AUTHENTICATION_FAILED, str(err))
         return
     ike.peer_id = peer
     core.cancel(ike, "discard")
-    idr = _id_payload(IDrPayload, conn.this.identity())
-    my_auth = psk_auth(ike.chosen.prf, psk, ike.init_response, ike.ni, ike.keys.sk_pr,
-                       id_payload_body(idr))
-    answer: list[Payload] = [idr, AuthPayload(method=AuthMethod.SHARED_KEY_MIC, data=my_auth)]
+    answer: list[Payload] = [idr, my_auth]
     _ike_established(core, ike, f"responder established IKE SA; authenticated peer using "
-                                f"{_authby(peer)}")
+                                f"{how}")
     # Before the new Child SA is installed: the old one holds the same kernel policies.
     replace_older_ike_sas(core, ike)
     child = None

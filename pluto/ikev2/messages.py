@@ -150,8 +150,16 @@ def send_response(core: Pluto, ike: IkeSa, request: Message, payloads: Sequence[
         datagram = encode(core, ike, msg, None)
     ike.last_response = (request.message_id, [datagram])
     ike.next_peer_request_id = request.message_id + 1
-    core.transmit(ike, datagram)
+    _answer(core, ike, datagram)
     return datagram
+
+
+def _answer(core: Pluto, ike: IkeSa, datagram: bytes) -> None:
+    """Send a response where the request came from (see dispatch), else to the IKE SA's peer."""
+    if ike.request_endpoints is None:
+        core.transmit(ike, datagram)
+    else:
+        core.send_raw(datagram, *ike.request_endpoints)
 
 
 def resend_cached_response(core: Pluto, ike: IkeSa, message_id: int) -> bool:
@@ -161,7 +169,7 @@ def resend_cached_response(core: Pluto, ike: IkeSa, message_id: int) -> bool:
     ike.logger.log(f"received duplicate {message_id_text(message_id)} request; "
                    "retransmitting response")
     for datagram in ike.last_response[1]:
-        core.transmit(ike, datagram)
+        _answer(core, ike, datagram)
     return True
 
 

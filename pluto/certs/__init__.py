@@ -1,0 +1,1 @@
+"""Public keys and (later) certificates that pluto holds in memory, replacing NSS."""
