@@ -1,0 +1,1 @@
+python -m labs.peers libreswan whack --showstates
