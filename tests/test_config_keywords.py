@@ -308,9 +308,8 @@ def test_config_setup_becomes_pluto_options(tmp_path):
             opts.natikeport) == (2, "/tmp/p.log", "/tmp/run", "/tmp/s", 5500, 0)
     assert not opts.logappend
     assert {"base", "parsing"} <= set(opts.debug_impair.debug)
+    assert opts.ikev1_policy == "accept"
     assert opts.setup_notes == [
-        "ikev1-policy=accept: IKEv1 is not implemented yet (issue 8); IKEv1 messages are "
-        "dropped",
         "virtual-private is stored; vhost:/vnet: subnets that use it are not implemented yet",
         "keep-alive is stored; NAT-T keep-alives are not implemented yet"]
     setup = setup_of(opts.conf)

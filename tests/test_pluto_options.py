@@ -151,3 +151,15 @@ def test_engine_options_fill_the_cores_own_class():
     assert theirs == EngineOptions(listen=[endpoint], force_busy=True, retransmit_interval=0.5,
                                    secrets_patterns=["/etc/ipsec.d/*.secrets"])
     assert engine_options(mine, opts, None) is mine
+
+
+def test_ikev1_policy_option_and_config_setup(tmp_path):
+    assert parse_options([]).ikev1_policy == "drop"
+    assert parse_options(["--ikev1-policy", "ACCEPT"]).ikev1_policy == "accept"
+    with pytest.raises(OptionsError, match="--ikev1-policy maybe"):
+        parse_options(["--ikev1-policy", "maybe"])
+    conf = tmp_path / "ipsec.conf"
+    conf.write_text("config setup\n  ikev1-policy=accept\n")
+    assert parse_options(["--config", str(conf)]).ikev1_policy == "accept"
+    assert parse_options(["--config", str(conf), "--ikev1-policy", "reject"]).ikev1_policy == \
+        "reject"

@@ -17,7 +17,7 @@ protostack          ``none`` is ``--noklips`` (this pluto's in-memory back end);
 logfile, logappend  ``--logfile FILE``; logappend=no empties the file at start
 rundir, secretsfile ``--rundir DIR``, ``--secretsfile FILE``
 ikeport, nat-ikeport ``--ikeport N``, ``--natikeport N`` (libreswan 4 keywords)
-ikev1-policy        accept, drop or reject; IKEv1 (issue 8) is not there, its packets drop
+ikev1-policy        --ikev1-policy: accept, drop (the default) or reject IKEv1
 virtual-private     checked and kept; vhost:/vnet: subnets are not implemented yet
 keep-alive          checked and kept; NAT-T keep-alives are not implemented yet
 ==================  =======================================================================
@@ -104,9 +104,7 @@ def setup_of(conf: IpsecConf) -> Setup:
         if policy.value.lower() not in ("accept", "drop", "reject"):
             raise _bad(policy, "expected accept, drop or reject")
         setup.ikev1_policy = policy.value.lower()
-        if setup.ikev1_policy != "drop":
-            setup.notes.append(f"ikev1-policy={setup.ikev1_policy}: IKEv1 is not implemented "
-                               "yet (issue 8); IKEv1 messages are dropped")
+        args += ["--ikev1-policy", setup.ikev1_policy]
     if (private := get("virtual-private")) is not None:
         setup.virtual_private = _virtual_private(private)
         setup.notes.append("virtual-private is stored; vhost:/vnet: subnets that use it are "

@@ -35,6 +35,12 @@ def _aged(core: Pluto, state: State) -> str:
 
 def delete_sa(core: Pluto, state: State) -> None:
     """Delete ``state`` (an IKE SA with its children, or one Child SA), telling the peer."""
+    from pluto.ikev1 import informational as ikev1_informational
+    from pluto.ikev1.states import IsakmpSa, QuickSa
+
+    if isinstance(state, IsakmpSa | QuickSa):  # whack and shutdown reach IKEv1 states here
+        ikev1_informational.delete_sa(core, state)
+        return
     ike = state if isinstance(state, IkeSa) else core.states.ike(state.ike_serial)
     if ike is None or not ike.kind.established or ike.protector is None:
         outcome.delete_state(core, state)

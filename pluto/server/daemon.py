@@ -151,6 +151,7 @@ class PlutoServer:
             nat_listen=tuple(self.sockets.endpoints(nat=True)),
             ikeport=self.opts.ikeport,
             natikeport=self.opts.natikeport,
+            ikev1_policy=self.opts.ikev1_policy,
         )
 
     def request_stop(self, reason: str) -> None:

@@ -49,6 +49,7 @@ class PlutoOptions:
     force_busy: bool = False
     noklips: bool = False
     nhelpers: int = -1  # -1: as many as there are CPUs less one (libreswan's default)
+    ikev1_policy: str = "drop"  # libreswan's ikev1-policy: accept, reject or drop
     debug_impair: DebugImpairOptions = field(default_factory=DebugImpairOptions)
     wants_help: bool = False
     wants_version: bool = False
@@ -98,6 +99,7 @@ class CoreOptions:
     nat_listen: tuple[Endpoint, ...] = ()
     ikeport: int = DEFAULT_IKE_PORT
     natikeport: int = DEFAULT_NAT_IKE_PORT
+    ikev1_policy: str = "drop"
 
 
 # Options that take a value, and the attribute each sets.
@@ -112,6 +114,7 @@ _VALUED = {
     "--interface": "interfaces",
     "--listen": "listen",
     "--nhelpers": "nhelpers",
+    "--ikev1-policy": "ikev1_policy",
 }
 _FLAGS = {
     "--nofork": "nofork",
@@ -236,6 +239,10 @@ def _set_valued(opts: PlutoOptions, name: str, value: str, seen: set[str]) -> No
         opts.natikeport = _number(name, value, 0, 65535)
     elif attr == "nhelpers":
         opts.nhelpers = _number(name, value, -1, 1024)
+    elif attr == "ikev1_policy":
+        if value.lower() not in ("accept", "reject", "drop"):
+            raise OptionsError(f"{name} {value}: expected accept, reject or drop")
+        opts.ikev1_policy = value.lower()
     elif attr == "interfaces":
         if not value or "/" in value or len(value) > 15:
             raise OptionsError(f"{name}: '{value}' is not an interface name")
@@ -272,6 +279,7 @@ USAGE = """\
 usage: pluto [--config FILE] [--nofork] [--stderrlog] [--logfile FILE] [--rundir DIR] [--ctlbase PATH]
              [--secretsfile FILE] [--ikeport N] [--natikeport N] [--interface NAME]
              [--listen ADDR] [--uniqueids] [--force-busy] [--noklips] [--nhelpers N]
+             [--ikev1-policy accept|reject|drop]
              [--debug CLASS[,CLASS...]] [--no-debug CLASS] [--debug-NAME]
              [--impair NAME[:VALUE]] [--no-impair NAME]
              [--help] [--version]
@@ -292,6 +300,8 @@ usage: pluto [--config FILE] [--nofork] [--stderrlog] [--logfile FILE] [--rundir
   --force-busy       act as if under attack: ask every initiator for a COOKIE
   --noklips          record SAs in memory instead of the kernel (nostack)
   --nhelpers N       crypto helper count (-1: one per CPU less one)
+  --ikev1-policy P   IKEv1 messages: accept, reject (answer INVALID_MAJOR_VERSION) or
+                     drop (the default, as libreswan's ikev1-policy)
   --debug help       list the debug classes
   --impair help      list the impairs; --impair list shows what is set
 """

@@ -209,3 +209,14 @@ def test_ikev1_is_off_unless_ikev1_policy_accepts_it():
     mi1 = accepting.drop_next()
     pair.east.core.packet_received(mi1.data, pair.east.endpoint, pair.west.endpoint)
     assert not pair.wire.queue and not pair.east.core.states
+
+
+def test_whack_terminate_tells_the_ikev1_peer():
+    pair = _pair()
+    _establish(pair)
+    reply = pair.west.whack({"action": "terminate", "name": "west-east"})
+    pair.pump()
+    assert reply.finished == 0, reply.lines
+    assert pair.east.lines_with("received Delete SA payload: deleting ISAKMP State #1")
+    assert not pair.west.kernel.installed_sas() and not pair.east.kernel.installed_sas()
+    assert len(pair.west.core.states) == len(pair.east.core.states) == 0
