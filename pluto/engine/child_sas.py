@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from pluto.engine import routes
 from pluto.engine.states import ChildSa, IkeSa
+from pluto.ikev2 import nat
 from pluto.impair import REGISTRY, ImpairSpec, Kind, register
 from pluto.kernel.ops import KernelError, PolicySpec, SaId, SaSpec
 
@@ -91,17 +92,21 @@ def install(core: Pluto, ike: IkeSa, child: ChildSa, keys,
     else:
         out_keys, in_keys = (keys.encr_r, keys.integ_r), (keys.encr_i, keys.integ_i)
     lifetime = conn.lifetimes.ipsec
+    # NAT-T: ESP in UDP between the IKE SA's (floated) ports, RFC 3948
+    our_port, peer_port = nat.encap_ports(ike)
 
-    def spec(dst, src, spi, src_sel, dst_sel, key_pair) -> SaSpec:
+    def spec(dst, src, spi, src_sel, dst_sel, key_pair, ports) -> SaSpec:
         return SaSpec(id=SaId(dst, spi, "esp"), src=src, mode=mode, src_selector=src_sel,
                       dst_selector=dst_sel, encrypt=chosen.encr.fqn if chosen.encr else None,
                       encrypt_key=key_pair[0], encrypt_key_bits=chosen.encr_key_bits,
                       integ=_integ_name(chosen), integ_key=key_pair[1], reqid=reqid,
-                      lifetime_seconds=lifetime, esn=chosen.esn)
+                      lifetime_seconds=lifetime, esn=chosen.esn,
+                      encap_sport=ports[0], encap_dport=ports[1])
 
-    inbound = spec(local, remote, child.inbound_spi, child.remote_ts, child.local_ts, in_keys)
+    inbound = spec(local, remote, child.inbound_spi, child.remote_ts, child.local_ts, in_keys,
+                   (peer_port, our_port))
     outbound = spec(remote, local, child.outbound_spi, child.local_ts, child.remote_ts,
-                    out_keys)
+                    out_keys, (our_port, peer_port))
     policies = [
         PolicySpec("out", child.local_ts, child.remote_ts, local, remote, mode, "esp", reqid),
         PolicySpec("in", child.remote_ts, child.local_ts, remote, local, mode, "esp", reqid),
@@ -252,7 +257,18 @@ def tunnel_text(child: ChildSa) -> str:
     integ = _integ_name(chosen)
     if integ is not None:
         xfrm = f"{xfrm}-{integ}"
-    esp = "ESP/ESN" if chosen.esn else "ESP"
+    outbound = next((sa for sa in child.sas if sa.id.spi == child.outbound_spi), None)
+    natd = ""
+    if outbound is not None and outbound.encap_dport is not None:
+        # libreswan's shape for ESP in UDP: ESPinUDP=>... NATOA=none NATD=PEER:PORT
+        esp = "ESPinUDP"
+        peer = outbound.id.dst
+        natd = (f"NATOA=none NATD={f'[{peer}]' if peer.version == 6 else peer}:"
+                f"{outbound.encap_dport} ")
+    else:
+        esp = "ESP"
+    if chosen.esn:
+        esp += "/ESN"
     return (f"IPsec {mode} [{child.local_ts}==={child.remote_ts}] "
             f"{{{esp}=>0x{child.outbound_spi:08x} <0x{child.inbound_spi:08x} xfrm={xfrm} "
-            "DPD=passive}")
+            f"{natd}DPD=passive}}")

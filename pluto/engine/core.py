@@ -40,6 +40,11 @@ class CoreOptions:
     dpd_delay: float = 0.0
     dpd_timeout: float = 0.0
     ikev1_policy: str = "drop"  # libreswan's ikev1-policy=accept|reject|drop
+    # NAT traversal: the port IKE floats to (0: no NAT-T), the keepalive interval behind a
+    # NAT (libreswan's keep-alive, 0: none), and keepalives whenever ESP is in UDP.
+    natikeport: int = 4500
+    keep_alive: float = 20.0
+    force_keepalive: bool = False
 
 
 def _core_options(options: Any) -> CoreOptions:
@@ -51,7 +56,10 @@ def _core_options(options: Any) -> CoreOptions:
     return CoreOptions(listen=list(getattr(options, "listen", ())),
                        force_busy=bool(getattr(options, "force_busy", False)),
                        uniqueids=bool(getattr(options, "uniqueids", False)),
-                       ikev1_policy=str(getattr(options, "ikev1_policy", "drop")))
+                       ikev1_policy=str(getattr(options, "ikev1_policy", "drop")),
+                       natikeport=int(getattr(options, "natikeport", 4500)),
+                       keep_alive=float(getattr(options, "keep_alive", 20.0)),
+                       force_keepalive=bool(getattr(options, "force_keepalive", False)))
 
 
 class Pluto:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from pluto.engine import packet_impairs
 from pluto.engine.host import Endpoint, format_endpoint
 from pluto.engine.states import IkeSa, StateKind
-from pluto.ikev2 import ike_sa_init, messages, transitions
+from pluto.ikev2 import ike_sa_init, messages, nat, transitions
 from pluto.ikev2.protection import IntegrityCheckFailed
 from pluto.packet.errors import MalformedMessage
 from pluto.packet.ikev2 import Message, emit_message, parse_message
@@ -109,6 +109,8 @@ def _request(core: Pluto, ike: IkeSa, msg: Message, data: bytes) -> None:
     payloads = _unprotect(core, ike, msg, data, request=True)
     if payloads is None:
         return
+    if ike.request_endpoints is not None:  # authenticated now: a NATed peer may have moved
+        nat.request_from(core, ike, *ike.request_endpoints)
     if transition is None:
         name = ExchangeType(msg.exchange).name if msg.exchange in ExchangeType._value2member_map_ \
             else str(msg.exchange)

@@ -35,8 +35,11 @@ def _schedule(core: Pluto, state: State, lifetime: float, initiator: bool) -> No
 
 
 def schedule_ike(core: Pluto, ike: IkeSa) -> None:
+    from pluto.ikev2 import nat
+
     _schedule(core, ike, ike.conn.lifetimes.ike, ike.initiator)
     schedule_liveness(core, ike)
+    nat.established(core, ike)  # keepalives from behind a NAT
 
 
 def schedule_child(core: Pluto, child: ChildSa) -> None:

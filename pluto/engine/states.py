@@ -120,6 +120,10 @@ class IkeSa(State):
     # announced in the peer's IKE_SA_INIT message (pluto/ikev2/announcements.py)
     peer_hash_algorithms: tuple[int, ...] = ()  # RFC 7427 SIGNATURE_HASH_ALGORITHMS
     peer_childless: bool = False  # RFC 6023 CHILDLESS_IKEV2_SUPPORTED
+    # NAT traversal (RFC 7296 §2.23, pluto/ikev2/nat.py), from the NAT_DETECTION notifies
+    nat_us: bool = False  # we are behind a NAT: we send keepalives
+    nat_peer: bool = False  # the peer is: we follow its endpoint when the NAT changes it
+    encapsulate: bool = False  # IKE on the NAT-T port, ESP in UDP
 
 
 @dataclass
@@ -172,6 +176,14 @@ class StateTable:
         """The responder's SPI became known: re-index."""
         self._by_spis.pop((ike.spi_i, ike.spi_r), None)
         ike.spi_r = spi_r
+        self._index(ike)
+
+    def move(self, ike: IkeSa, local: Endpoint, remote: Endpoint) -> None:
+        """The IKE SA's endpoints change (NAT-T float, new NAT mapping): re-index."""
+        key = (ike.spi_i, ike.remote)
+        if self._by_init.get(key) is ike:
+            del self._by_init[key]
+        ike.local, ike.remote = local, remote
         self._index(ike)
 
     def remove(self, state: State) -> None:

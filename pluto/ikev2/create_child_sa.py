@@ -22,7 +22,7 @@ from pluto.crypto.ke import InvalidKeyExchange
 from pluto.crypto.proposals import parse_esp
 from pluto.engine import child_sas, lifetimes, outcome
 from pluto.engine.states import ChildSa, IkeSa, State, StateKind
-from pluto.ikev2 import informational, messages
+from pluto.ikev2 import informational, messages, nat
 from pluto.ikev2 import rekey_ike as ike_rekeying
 from pluto.ikev2.create_child_common import (
     find,
@@ -105,7 +105,7 @@ def usable_ike_sa(core: Pluto, conn: Connection) -> IkeSa | None:
     for state in core.states:
         if not isinstance(state, IkeSa) or not state.kind.established or state.rekeyed_to:
             continue
-        if state.local != local or state.remote != remote:
+        if not nat.same_path(state, local, remote):
             continue
         wanted = conn.that.identity()
         if state.conn.this.identity() != conn.this.identity() or (
@@ -328,7 +328,7 @@ def _connection_for(core: Pluto, ike: IkeSa, tsi, tsr) -> tuple[Connection, Any,
     SA is for another connection, or for one whose Child SA is gone), then the IKE SA's own.
     """
     candidates = [ike.conn] + [
-        c for c in core.connections.candidates_for(ike.local, ike.remote)
+        c for c in core.connections.candidates_for(nat.ike_port_endpoint(ike), ike.remote)
         if c is not ike.conn and c.kind is Kind.PERMANENT
         and c.this.identity() == ike.conn.this.identity()]
     busy = {c.conn.name for c in core.states.children_of(ike) if c.kind.established}

@@ -18,7 +18,7 @@ from pluto.connections.ids import Identity, IdentityError
 from pluto.crypto.proposals import parse_esp
 from pluto.engine import child_sas, outcome
 from pluto.engine.states import ChildSa, IkeSa, StateKind
-from pluto.ikev2 import messages
+from pluto.ikev2 import messages, nat
 from pluto.ikev2.auth import AuthError, check_peer_auth, id_payload_body, make_auth
 from pluto.ikev2.keys import derive_child_sa_keys
 from pluto.ikev2.negotiation import NoProposalChosen, accept_answer, choose, proposals_to_sa
@@ -365,7 +365,7 @@ def _refine(core: Pluto, ike: IkeSa, peer: Identity) -> Connection | None:
     """The connection for this peer ID: ours if it fits, else a better one (§ responder)."""
     current = ike.conn
     candidates = [current]
-    for conn in core.connections.candidates_for(ike.local, ike.remote):
+    for conn in core.connections.candidates_for(nat.ike_port_endpoint(ike), ike.remote):
         base = current.template if current.kind is Kind.INSTANCE else current
         if conn is not current and conn is not base:
             candidates.append(conn)

@@ -16,9 +16,8 @@ from pluto.crypto.proposals import parse_ike
 from pluto.engine import outcome
 from pluto.engine.host import Endpoint
 from pluto.engine.states import IkeSa, StateKind
-from pluto.ikev2 import announcements, messages
+from pluto.ikev2 import announcements, messages, nat
 from pluto.ikev2.keys import derive_ike_sa_keys
-from pluto.ikev2.natd import natd_notifies
 from pluto.ikev2.negotiation import Chosen, NoProposalChosen, accept_answer, choose, proposals_to_sa
 from pluto.ikev2.protection import Protector
 from pluto.packet.ikev2 import KEPayload, Message, NoncePayload, NotifyPayload, Payload, SAPayload
@@ -78,7 +77,7 @@ def _send_request(core: Pluto, ike: IkeSa, *, fresh_ke: bool = True) -> None:
     payloads += [ike.offered_sa,
                  KEPayload(dh_group=ike.ke_group.ikev2_id, data=ike.keypair.public),
                  NoncePayload(data=ike.ni),
-                 *natd_notifies(ike.spi_i, ike.spi_r, ike.local, ike.remote),
+                 *nat.our_notifies(ike.conn, ike.spi_i, ike.spi_r, ike.local, ike.remote),
                  *announcements.ike_sa_init_notifies()]
     ike.next_request_id = 0  # a restarted IKE_SA_INIT starts again at zero (§2.6)
     messages.send_request(core, ike, IKE_SA_INIT, payloads, encrypted=False,
@@ -128,6 +127,7 @@ def process_response(core: Pluto, ike: IkeSa, msg: Message, payloads: list[Paylo
         return
     core.states.rekeyed_spis(ike, msg.rspi)
     announcements.record_peer(ike, notifies, ike.logger)
+    nat.detected(core, ike, msg, ike.local, ike.remote)
     ike.nr = nonce.data
     ike.chosen = chosen
     ike.init_response = data
@@ -137,6 +137,7 @@ def process_response(core: Pluto, ike: IkeSa, msg: Message, payloads: list[Paylo
                    f"{{{describe_ike_algorithms(chosen)}}}, initiating IKE_AUTH")
     from pluto.ikev2 import ike_auth
 
+    nat.float_initiator(core, ike)
     ike_auth.send_request(core, ike)
 
 
@@ -243,9 +244,10 @@ def process_request(core: Pluto, msg: Message, data: bytes, local: Endpoint,
     ike.protector = Protector(ike.keys, initiator=False, logger=core.logger)
     ike.init_request = data
     announcements.record_peer(ike, msg.all(NotifyPayload), ike.logger)
+    nat.detected(core, ike, msg, local, remote)
     payloads = [chosen.to_sa(), KEPayload(dh_group=chosen.ke.ikev2_id, data=keypair.public),
                 NoncePayload(data=ike.nr),
-                *natd_notifies(ike.spi_i, ike.spi_r, ike.local, ike.remote),
+                *nat.our_notifies(conn, ike.spi_i, ike.spi_r, ike.local, ike.remote),
                 *announcements.ike_sa_init_notifies()]
     ike.init_response = messages.send_response(core, ike, msg, payloads, encrypted=False)
     core.log_new_state(ike, f"sent IKE_SA_INIT response to {core.describe(remote)} "

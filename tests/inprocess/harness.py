@@ -1,13 +1,16 @@
 """Two Pluto cores in one process: a memory transport, a fake clock, seeded randomness.
 
 Datagrams wait in a queue until the test pumps them, so a test can drop, duplicate or reorder
-them (``Pair.deliver``/``Pair.drop_next``) and advance the clock through retransmits.
+them (``Pair.deliver``/``Pair.drop_next``) and advance the clock through retransmits. A
+:class:`Nat` put on the wire (``MemoryTransport.nat``) rewrites addresses and ports on the way,
+like a masquerading router.
 """
 
 from __future__ import annotations
 
 import ipaddress
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from pluto.connections.secrets import Secrets
@@ -19,6 +22,7 @@ from pluto.kernel.nostack import NoStack
 from pluto.log import DebugFlags, Logger
 
 PSK = 'west-east-shared-secret-of-some-length'
+NAT_KEEPALIVE = b"\xff"  # RFC 3948 §2.3; on the wire it is not an IKE message
 
 
 @dataclass
@@ -28,13 +32,75 @@ class Datagram:
     dst: Endpoint
 
 
+class Nat:
+    """A masquerading NAT between the ``inside`` addresses and the rest of the wire.
+
+    A datagram from inside to outside leaves from ``outside`` with a port the NAT picks once
+    per inside endpoint (the same port while it is free with ``keep_ports``, like nftables
+    masquerade; the next one from ``first_port`` up otherwise, like masquerade with port
+    rewriting). Datagrams to ``outside`` go in through a mapping or are dropped. ``forget``
+    drops every mapping, as a NAT that reboots or times them out: new ports follow.
+    """
+
+    def __init__(self, inside: Iterable[str], outside: str, *, first_port: int = 40000,
+                 keep_ports: bool = False) -> None:
+        self.inside = {ipaddress.ip_address(a) for a in inside}
+        self.outside = ipaddress.ip_address(outside)
+        self.keep_ports = keep_ports
+        self._next_port = first_port
+        self.mappings: dict[Endpoint, Endpoint] = {}  # inside endpoint -> outside endpoint
+        self.dropped: list[Datagram] = []
+
+    def _map(self, inside: Endpoint) -> Endpoint:
+        mapped = self.mappings.get(inside)
+        if mapped is None:
+            taken = {port for _address, port in self.mappings.values()}
+            if self.keep_ports and inside[1] not in taken:
+                port = inside[1]
+            else:
+                while self._next_port in taken:
+                    self._next_port += 1
+                port = self._next_port
+                self._next_port += 1
+            mapped = self.mappings[inside] = (self.outside, port)
+        return mapped
+
+    def forward(self, inside: tuple[str, int], port: int) -> None:
+        """A static port forward: ``outside:port`` leads to ``inside`` (a responder behind
+        the NAT), and what ``inside`` sends leaves from that port."""
+        endpoint = (ipaddress.ip_address(inside[0]), inside[1])
+        self.mappings[endpoint] = (self.outside, port)
+
+    def forget(self) -> None:
+        self.mappings.clear()
+
+    def translate(self, datagram: Datagram) -> Datagram | None:
+        if datagram.src[0] in self.inside and datagram.dst[0] not in self.inside:
+            return Datagram(datagram.data, self._map(datagram.src), datagram.dst)
+        if datagram.dst[0] == self.outside:
+            inside = next((i for i, o in self.mappings.items() if o == datagram.dst), None)
+            if inside is None:
+                self.dropped.append(datagram)
+                return None
+            return Datagram(datagram.data, datagram.src, inside)
+        return datagram
+
+
 class MemoryTransport:
-    """A shared wire: every send goes to the queue; ``pump`` hands datagrams to their owner."""
+    """A shared wire: every send goes to the queue; ``pump`` hands datagrams to their owner.
+
+    ``nat``, when set, translates each datagram on delivery. NAT keepalives are not handed
+    to the cores (the server's NAT-T socket drops them too); they are kept in ``keepalives``
+    as they arrived, after the NAT.
+    """
 
     def __init__(self) -> None:
         self.queue: deque[Datagram] = deque()
         self.owners: dict[Endpoint, Pluto] = {}
         self.sent: list[Datagram] = []
+        self.nat: Nat | None = None
+        self.keepalives: list[Datagram] = []
+        self.delivered: list[Datagram] = []  # as the receiver saw them (after the NAT)
 
     def endpoint(self, core_name: str):
         wire = self
@@ -45,11 +111,23 @@ class MemoryTransport:
                 wire.queue.append(datagram)
                 wire.sent.append(datagram)
 
+            def send_keepalive(self, local: Endpoint, remote: Endpoint) -> None:
+                self.send(NAT_KEEPALIVE, local, remote)
+
         return _Port()
 
     def deliver(self, datagram: Datagram) -> None:
+        if self.nat is not None:
+            translated = self.nat.translate(datagram)
+            if translated is None:
+                return
+            datagram = translated
+        if datagram.data == NAT_KEEPALIVE:
+            self.keepalives.append(datagram)
+            return
         owner = self.owners.get(datagram.dst)
         if owner is not None:
+            self.delivered.append(datagram)
             owner.packet_received(datagram.data, datagram.dst, datagram.src)
 
 
@@ -75,7 +153,7 @@ class Reply:
 
 class Host:
     def __init__(self, name: str, address: str, wire: MemoryTransport, clock: FakeClock,
-                 secrets: str, port: int = 500) -> None:
+                 secrets: str, port: int = 500, **options) -> None:
         self.name = name
         self.address = ipaddress.ip_address(address)
         self.endpoint: Endpoint = (self.address, port)
@@ -87,8 +165,11 @@ class Host:
         self.core = Pluto(clock=clock, rand=rand, kernel=self.kernel,
                           transport=wire.endpoint(name), logger=Logger(self.log.append, self.flags),
                           impairs=self.impairs, secrets=Secrets.from_text(secrets),
-                          options=CoreOptions(listen=[self.endpoint]))
+                          options=CoreOptions(listen=[self.endpoint], **options))
         wire.owners[self.endpoint] = self.core
+        natikeport = self.core.options.natikeport
+        if natikeport:  # the NAT-T port, for IKE floating there (RFC 7296 §2.23)
+            wire.owners.setdefault((self.address, natikeport), self.core)
 
     def whack(self, *actions: dict) -> Reply:
         reply = Reply()
@@ -117,14 +198,17 @@ class Pair:
     """west (initiator) and east (responder) on one memory wire."""
 
     def __init__(self, *, west: str = "127.0.0.1", east: str = "127.0.0.2",
-                 west_secrets: str | None = None, east_secrets: str | None = None) -> None:
+                 west_secrets: str | None = None, east_secrets: str | None = None,
+                 west_options: dict | None = None, east_options: dict | None = None) -> None:
         self.clock = FakeClock()
         self.wire = MemoryTransport()
         default = f'@west @east : PSK "{PSK}"\n'
         self.west = Host("west", west, self.wire, self.clock,
-                         default if west_secrets is None else west_secrets)
+                         default if west_secrets is None else west_secrets,
+                         **(west_options or {}))
         self.east = Host("east", east, self.wire, self.clock,
-                         default if east_secrets is None else east_secrets)
+                         default if east_secrets is None else east_secrets,
+                         **(east_options or {}))
 
     def add(self, west_desc: dict | None = None, east_desc: dict | None = None,
             **kw) -> None:
