@@ -10,6 +10,7 @@ import subprocess
 import pytest
 
 from pluto.log import CollectingLogger, DebugFlags
+from pluto.server import udp
 from pluto.server.interfaces import (
     InterfaceError,
     host_addresses,
@@ -103,7 +104,11 @@ def test_ike_port_delivers_and_replies_from_the_same_endpoint(address):
     assert f"adding UDP interface {shown}:UDP/{local[1]}" in log
 
 
-def test_nat_port_strips_and_adds_the_marker_and_drops_the_rest():
+def test_nat_port_strips_and_adds_the_marker_and_drops_the_rest(monkeypatch):
+    # Encapsulation type 0 leaves every datagram to us (as on a kernel that refuses
+    # UDP_ENCAP_ESPINUDP), so that our own drops of keepalives and ESP are what is tested.
+    monkeypatch.setattr(udp, "UDP_ENCAP_ESPINUDP", 0)
+
     async def body(sockets, received):
         ike = await sockets.open(V4, 0)
         nat = await sockets.open(V4, 0, nat=True)
@@ -194,3 +199,23 @@ def test_host_addresses_agree_with_iproute2():
     assert set(host_addresses()) == iproute2_addresses()
     assert set(host_addresses("lo")) == iproute2_addresses("lo")
     assert V4 in host_addresses("lo")
+
+
+def test_nat_socket_asks_for_esp_in_udp_and_sends_bare_keepalives():
+    async def body(sockets, received):
+        nat = await sockets.open(V4, 0, nat=True)
+        protocol = sockets._sockets[nat]
+        sock = protocol.transport.get_extra_info("socket")
+        try:
+            encap = sock.getsockopt(socket.IPPROTO_UDP, udp.UDP_ENCAP)
+        except OSError:
+            encap = None  # kernels without XFRM: the refusal is logged instead
+        peer = Peer(V4)
+        sockets.send_keepalive(nat, peer.endpoint)
+        keepalive = await peer.receive()
+        peer.close()
+        return encap, keepalive
+
+    (encap, keepalive), log = run(body)
+    assert keepalive == b"\xff"  # RFC 3948: one 0xFF octet, no non-ESP marker
+    assert encap == udp.UDP_ENCAP_ESPINUDP or any("UDP_ENCAP_ESPINUDP" in line for line in log)

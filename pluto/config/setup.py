@@ -19,7 +19,7 @@ rundir, secretsfile ``--rundir DIR``, ``--secretsfile FILE``
 ikeport, nat-ikeport ``--ikeport N``, ``--natikeport N`` (libreswan 4 keywords)
 ikev1-policy        --ikev1-policy: accept, drop (the default) or reject IKEv1
 virtual-private     checked and kept; vhost:/vnet: subnets are not implemented yet
-keep-alive          checked and kept; NAT-T keep-alives are not implemented yet
+keep-alive          --keep-alive: seconds between NAT-T keepalives
 ==================  =======================================================================
 """
 
@@ -111,7 +111,7 @@ def setup_of(conf: IpsecConf) -> Setup:
                            "not implemented yet")
     if (keep_alive := get("keep-alive")) is not None:
         setup.keep_alive = _number(keep_alive, 1, 86400)
-        setup.notes.append("keep-alive is stored; NAT-T keep-alives are not implemented yet")
+        args += ["--keep-alive", str(setup.keep_alive)]
     return setup
 
 

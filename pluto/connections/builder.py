@@ -140,9 +140,6 @@ def not_implemented(conn: Connection) -> list[str]:
     if conn.dpd is not None:
         problems.append("dpddelay: dead peer detection (liveness checks) is not implemented "
                         "yet")
-    if conn.encapsulation == "yes":
-        problems.append("encapsulation=yes: forced UDP encapsulation (NAT-T) is not "
-                        "implemented yet")
     if conn.narrowing is False:
         problems.append("narrowing=no: the responder always narrows traffic selectors; "
                         "refusing to narrow is not implemented yet")

@@ -152,6 +152,8 @@ class PlutoServer:
             ikeport=self.opts.ikeport,
             natikeport=self.opts.natikeport,
             ikev1_policy=self.opts.ikev1_policy,
+            keep_alive=self.opts.keep_alive,
+            force_keepalive=self.opts.force_keepalive,
         )
 
     def request_stop(self, reason: str) -> None:

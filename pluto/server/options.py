@@ -50,6 +50,8 @@ class PlutoOptions:
     noklips: bool = False
     nhelpers: int = -1  # -1: as many as there are CPUs less one (libreswan's default)
     ikev1_policy: str = "drop"  # libreswan's ikev1-policy: accept, reject or drop
+    keep_alive: int = 20  # seconds between NAT-T keepalives from behind a NAT; 0: none
+    force_keepalive: bool = False  # send them whenever ESP is encapsulated
     debug_impair: DebugImpairOptions = field(default_factory=DebugImpairOptions)
     wants_help: bool = False
     wants_version: bool = False
@@ -100,6 +102,8 @@ class CoreOptions:
     ikeport: int = DEFAULT_IKE_PORT
     natikeport: int = DEFAULT_NAT_IKE_PORT
     ikev1_policy: str = "drop"
+    keep_alive: int = 20
+    force_keepalive: bool = False
 
 
 # Options that take a value, and the attribute each sets.
@@ -115,6 +119,7 @@ _VALUED = {
     "--listen": "listen",
     "--nhelpers": "nhelpers",
     "--ikev1-policy": "ikev1_policy",
+    "--keep-alive": "keep_alive",
 }
 _FLAGS = {
     "--nofork": "nofork",
@@ -122,6 +127,7 @@ _FLAGS = {
     "--uniqueids": "uniqueids",
     "--force-busy": "force_busy",
     "--noklips": "noklips",
+    "--force-keepalive": "force_keepalive",
     "--help": "wants_help",
     "-h": "wants_help",
     "--version": "wants_version",
@@ -239,6 +245,8 @@ def _set_valued(opts: PlutoOptions, name: str, value: str, seen: set[str]) -> No
         opts.natikeport = _number(name, value, 0, 65535)
     elif attr == "nhelpers":
         opts.nhelpers = _number(name, value, -1, 1024)
+    elif attr == "keep_alive":
+        opts.keep_alive = _number(name, value, 0, 86400)
     elif attr == "ikev1_policy":
         if value.lower() not in ("accept", "reject", "drop"):
             raise OptionsError(f"{name} {value}: expected accept, reject or drop")
@@ -279,7 +287,7 @@ USAGE = """\
 usage: pluto [--config FILE] [--nofork] [--stderrlog] [--logfile FILE] [--rundir DIR] [--ctlbase PATH]
              [--secretsfile FILE] [--ikeport N] [--natikeport N] [--interface NAME]
              [--listen ADDR] [--uniqueids] [--force-busy] [--noklips] [--nhelpers N]
-             [--ikev1-policy accept|reject|drop]
+             [--ikev1-policy accept|reject|drop] [--keep-alive N] [--force-keepalive]
              [--debug CLASS[,CLASS...]] [--no-debug CLASS] [--debug-NAME]
              [--impair NAME[:VALUE]] [--no-impair NAME]
              [--help] [--version]
@@ -300,6 +308,8 @@ usage: pluto [--config FILE] [--nofork] [--stderrlog] [--logfile FILE] [--rundir
   --force-busy       act as if under attack: ask every initiator for a COOKIE
   --noklips          record SAs in memory instead of the kernel (nostack)
   --nhelpers N       crypto helper count (-1: one per CPU less one)
+  --keep-alive N     seconds between NAT-T keepalives sent from behind a NAT (default
+                     20; 0: none); --force-keepalive sends them whenever ESP is in UDP
   --ikev1-policy P   IKEv1 messages: accept, reject (answer INVALID_MAJOR_VERSION) or
                      drop (the default, as libreswan's ikev1-policy)
   --debug help       list the debug classes

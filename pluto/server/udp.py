@@ -22,6 +22,10 @@ from pluto.log import Logger, null_logger
 
 NON_ESP_MARKER = b"\x00\x00\x00\x00"
 NAT_KEEPALIVE = b"\xff"
+# linux/udp.h: a NAT-T socket asks the kernel to take ESP-in-UDP (RFC 3948) off it and
+# decapsulate it; IKE messages (with the non-ESP marker) still reach the socket.
+UDP_ENCAP = 100
+UDP_ENCAP_ESPINUDP = 2
 
 Deliver = Callable[[bytes, Endpoint, Endpoint], None]  # data, local, remote
 
@@ -90,6 +94,12 @@ class IkeSockets:
         except OSError as err:
             sock.close()
             raise ListenError(f"cannot listen on {wanted}: {err.strerror or err}") from None
+        if nat:
+            try:
+                sock.setsockopt(socket.IPPROTO_UDP, UDP_ENCAP, UDP_ENCAP_ESPINUDP)
+            except OSError as err:  # no XFRM in this kernel: IKE still works, ESP-in-UDP not
+                self.logger.log(f"{wanted}: kernel refused UDP_ENCAP_ESPINUDP "
+                                f"({err.strerror or err}); ESP in UDP will not be decapsulated")
         local = (address, sock.getsockname()[1])
         loop = asyncio.get_running_loop()
         _transport, protocol = await loop.create_datagram_endpoint(
@@ -129,6 +139,15 @@ class IkeSockets:
         if protocol.nat:
             data = NON_ESP_MARKER + data
         protocol.transport.sendto(data, (str(remote[0]), remote[1]))
+
+    def send_keepalive(self, local: Endpoint, remote: Endpoint) -> None:
+        """A NAT-T keepalive (RFC 3948 §2.3): one 0xFF byte, no non-ESP marker."""
+        protocol = self._sockets.get(local)
+        if protocol is None or protocol.transport is None or protocol.transport.is_closing():
+            self.logger.debug("nattraversal", f"no socket on {format_endpoint(local)} for a "
+                                              "keepalive")
+            return
+        protocol.transport.sendto(NAT_KEEPALIVE, (str(remote[0]), remote[1]))
 
     # --- receiving ----------------------------------------------------------------------
 
