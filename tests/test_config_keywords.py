@@ -184,8 +184,8 @@ def test_dpd_encapsulation_narrowing_auto_are_stored():
                                        "encapsulation", "narrowing", "auto")} == {
         "dpddelay": 30, "dpdtimeout": 120, "dpdaction": "restart", "encapsulation": "yes",
         "narrowing": False, "auto": "route"}
-    assert error_of("dpddelay=30s") == ("t.conf:5: conn c: dpddelay=30s: dead peer detection "
-                                        "(liveness checks) is not implemented yet")
+    dpd = conn_of("dpddelay=30s", "dpdtimeout=2m", "dpdaction=clear").dpd
+    assert (dpd.delay, dpd.timeout, dpd.action) == (30, 120, "clear")
     assert conn_of("encapsulation=yes").encapsulation == "yes"  # forced ESP in UDP (NAT-T)
     assert error_of("narrowing=no").startswith("t.conf:5: conn c: narrowing=no: the responder always")
     accepted = conn_of("encapsulation=no", "narrowing=yes", "auto=start")

@@ -137,9 +137,6 @@ def not_implemented(conn: Connection) -> list[str]:
     if conn.shunt is not None:
         problems.append(f"type={conn.shunt}: shunt connections are kernel policies, not "
                         f"implemented yet ({LATER_KERNEL})")
-    if conn.dpd is not None:
-        problems.append("dpddelay: dead peer detection (liveness checks) is not implemented "
-                        "yet")
     if conn.narrowing is False:
         problems.append("narrowing=no: the responder always narrows traffic selectors; "
                         "refusing to narrow is not implemented yet")

@@ -269,6 +269,8 @@ def tunnel_text(child: ChildSa) -> str:
         esp = "ESP"
     if chosen.esn:
         esp += "/ESN"
+    # libreswan: active when this end sends liveness probes (dpddelay), else passive.
+    dpd = "active" if getattr(child.conn, "dpd", None) is not None else "passive"
     return (f"IPsec {mode} [{child.local_ts}==={child.remote_ts}] "
             f"{{{esp}=>0x{child.outbound_spi:08x} <0x{child.inbound_spi:08x} xfrm={xfrm} "
-            f"{natd}DPD=passive}}")
+            f"{natd}DPD={dpd}}}")

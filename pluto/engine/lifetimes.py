@@ -58,9 +58,18 @@ def _rekey_due(core: Pluto, state: State) -> None:
         create_child_sa.rekey_child(core, state)
 
 
+def _dpd(core: Pluto, ike: IkeSa) -> tuple[float, float | None]:
+    """(delay, timeout) of liveness checks: the connection's dpddelay/dpdtimeout, else the
+    core's options; a delay of 0 means no checks."""
+    dpd = getattr(ike.conn, "dpd", None)
+    if dpd is not None:
+        return dpd.delay, dpd.timeout
+    return core.options.dpd_delay, core.options.dpd_timeout or None
+
+
 def schedule_liveness(core: Pluto, ike: IkeSa) -> None:
-    """Probe the peer every dpd_delay seconds (off when the core's dpd_delay is 0)."""
-    delay = core.options.dpd_delay
+    """Probe the peer every dpddelay seconds (off without dpddelay or the core's dpd_delay)."""
+    delay, _timeout = _dpd(core, ike)
     if delay > 0:
         core.schedule(ike, "liveness", delay, lambda: _liveness_due(core, ike))
 
@@ -72,7 +81,7 @@ def _liveness_due(core: Pluto, ike: IkeSa) -> None:
         return
     if ike.outstanding is None:
         # An exchange in progress proves liveness on its own; an unanswered one times out.
-        informational.send_liveness(core, ike, timeout=core.options.dpd_timeout or None)
+        informational.send_liveness(core, ike, timeout=_dpd(core, ike)[1])
     schedule_liveness(core, ike)
 
 

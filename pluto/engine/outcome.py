@@ -82,6 +82,12 @@ def exchange_timed_out(core: Pluto, ike: IkeSa, exchange: int) -> None:
     ike.logger.log("peer is not responding; deleting IKE SA and its Child SAs")
     conn = ike.conn
     delete_state(core, ike)
+    action = conn.dpd.action if getattr(conn, "dpd", None) is not None else "restart"
+    if action != "restart":
+        # dpdaction=clear forgets the peer; hold leaves it to the route (a trap, if routed)
+        # to start again when traffic comes.
+        ike.logger.log(f"dpdaction={action}: not reviving the connection")
+        return
     revive(core, conn, ike)
 
 
