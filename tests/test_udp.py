@@ -3,6 +3,7 @@
 import asyncio
 import ipaddress
 import json
+import os
 import shutil
 import socket
 import subprocess
@@ -219,3 +220,27 @@ def test_nat_socket_asks_for_esp_in_udp_and_sends_bare_keepalives():
     (encap, keepalive), log = run(body)
     assert keepalive == b"\xff"  # RFC 3948: one 0xFF octet, no non-ESP marker
     assert encap == udp.UDP_ENCAP_ESPINUDP or any("UDP_ENCAP_ESPINUDP" in line for line in log)
+
+
+def test_ike_sockets_bypass_ipsec(monkeypatch):
+    from pluto.kernel import socket_bypass
+    from pluto.kernel.xfrm_messages import XFRM_POLICY_OUT
+    from pluto.kernel.xfrm_structs import UserpolicyInfo
+
+    fields = UserpolicyInfo.unpack(socket_bypass.bypass_policy(XFRM_POLICY_OUT, socket.AF_INET))
+    assert (fields["dir"], fields["action"], fields["sel"]["family"]) == (1, 0, socket.AF_INET)
+    exempted = []
+    real = socket_bypass.bypass_ipsec
+
+    def recording(sock):
+        real(sock)  # raises when the kernel refuses; IkeSockets then logs a debug line
+        exempted.append(sock.getsockname())
+
+    monkeypatch.setattr(udp, "bypass_ipsec", recording)
+
+    async def body(sockets, received):
+        return await sockets.open(V4, 0), await sockets.open(V4, 0, nat=True)
+
+    (ike, nat), _log = run(body)
+    if hasattr(os, "geteuid") and os.geteuid() == 0:  # the kernel accepts it from root
+        assert [port for _addr, port in exempted] == [ike[1], nat[1]]

@@ -18,6 +18,7 @@ import socket
 from collections.abc import Callable
 
 from pluto.engine.host import Endpoint, IPAddress, format_endpoint
+from pluto.kernel.socket_bypass import bypass_ipsec
 from pluto.log import Logger, null_logger
 
 NON_ESP_MARKER = b"\x00\x00\x00\x00"
@@ -94,6 +95,11 @@ class IkeSockets:
         except OSError as err:
             sock.close()
             raise ListenError(f"cannot listen on {wanted}: {err.strerror or err}") from None
+        try:
+            bypass_ipsec(sock)  # IKE never goes through IPsec, even host to host
+        except OSError as err:  # no XFRM, or not root: fine for --noklips
+            self.logger.debug("kernel", f"{wanted}: no per-socket IPsec bypass "
+                                        f"({err.strerror or err})")
         if nat:
             try:
                 sock.setsockopt(socket.IPPROTO_UDP, UDP_ENCAP, UDP_ENCAP_ESPINUDP)

@@ -1,0 +1,2 @@
+python -m whack --rundir $HOSTDIR/run --trafficstatus
+python -m labs.verify xfrm
