@@ -70,9 +70,14 @@ def retry(core: Pluto, conn, tries: int, logger) -> None:
         return
     of = f"at most {limit}" if limit else "an unlimited number"
     logger.log(f"starting keying attempt {tries + 1} of {of}")
-    from pluto.ikev2 import ike_sa_init
+    if conn.policy.ikev2:
+        from pluto.ikev2 import ike_sa_init
 
-    ike_sa_init.initiate(core, conn, keying_try=tries + 1)
+        ike_sa_init.initiate(core, conn, keying_try=tries + 1)
+    else:
+        from pluto.ikev1 import main_mode
+
+        main_mode.initiate(core, conn, keying_try=tries + 1)
 
 
 def exchange_timed_out(core: Pluto, ike: IkeSa, exchange: int) -> None:

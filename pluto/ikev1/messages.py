@@ -115,24 +115,7 @@ def fail(core: Pluto, state: V1State, notify_type: int | None, reason: str) -> N
     conn, tries = state.conn, getattr(state, "keying_try", 1)
     outcome.delete_state(core, state)
     if retry:
-        _retry(core, conn, tries, state.logger)
-
-
-def _retry(core: Pluto, conn, tries: int, logger) -> None:
-    limit = conn.lifetimes.keyingtries
-    if limit and tries >= limit:
-        logger.log(f"giving up after {tries} keying attempt{'s' if tries > 1 else ''}")
-        return
-    if core.impairs.get("revival"):
-        logger.impair("revival: skipping another keying attempt")
-        return
-    if core.connections.get(conn.name) is None:
-        return
-    logger.log(f"starting keying attempt {tries + 1} of "
-               f"{f'at most {limit}' if limit else 'an unlimited number'}")
-    from pluto.ikev1 import main_mode
-
-    main_mode.initiate(core, conn, keying_try=tries + 1)
+        outcome.retry(core, conn, tries, state.logger)  # IKEv1 connections restart Main Mode
 
 
 def exchange_name(exchange: int) -> str:
