@@ -15,7 +15,7 @@ RULES: list[tuple[str, str, str]] = [
     ("keys", r"\bkey=[0-9a-f]+", "key=KEY"),
     # SPIs: ip xfrm's "spi 0x0000abcd", whack's "ESP=>0x1234abcd <0x...", "esp.1234abcd@"
     ("SPIs", r"\bspi[ =]0x[0-9a-f]{8}\b", "spi 0xSPISPI"),
-    ("SPIs", r"(ESP=>|<)0x[0-9a-f]{8}", r"\g<1>0xSPISPI"),
+    ("SPIs", r"(ESP=>|ESPinUDP=>|ESP/ESN=>|<)0x[0-9a-f]{8}", r"\g<1>0xSPISPI"),
     ("SPIs", r"\b(esp|ah|comp)\.[0-9a-f]+@", r"\1.SPISPI@"),
     ("SPIs", r"\bspi=[0-9a-f]{8}\b", "spi=SPISPI"),
     # IKE SPIs (cookies): 16 hex digits

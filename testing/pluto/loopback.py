@@ -79,7 +79,7 @@ def sanitize(text: str, port: int) -> str:
     """Replace what changes every run with fixed words."""
     rules = [
         (rf"(:|UDP/){port}\b", r"\g<1>IKEPORT"),
-        (r"(ESP=>|<)0x[0-9a-f]{8}", r"\g<1>0xSPISPISP"),
+        (r"(ESP=>|ESPinUDP=>|ESP/ESN=>|<)0x[0-9a-f]{8}", r"\g<1>0xSPISPISP"),
         (r"\b(esp|ah|comp)\.[0-9a-f]+@", r"\1.SPISPISP@"),
         (r"\b[0-9a-f]{16}\b", "IKESPI"),
         (r"add_time=\d+", "add_time=1234567890"),

@@ -1,0 +1,3 @@
+python -m labs.verify xfrm
+python -m whack --rundir $HOSTDIR/run --trafficstatus
+python -m whack --rundir $HOSTDIR/run --shutdown
