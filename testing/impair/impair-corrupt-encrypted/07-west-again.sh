@@ -1,0 +1,3 @@
+python -m whack --rundir $HOSTDIR/run --name west-east --terminate
+python -m whack --rundir $HOSTDIR/run --name west-east --initiate
+python -m whack --rundir $HOSTDIR/run --showstates

@@ -1,0 +1,2 @@
+python -m labs.verify ike $CAPTURES/east-west.pcap
+python -m whack --rundir $HOSTDIR/run --shutdown

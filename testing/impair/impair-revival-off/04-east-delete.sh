@@ -1,0 +1,2 @@
+python -m whack --rundir $HOSTDIR/run --name west-east --terminate
+python -m whack --rundir $HOSTDIR/run --showstates
