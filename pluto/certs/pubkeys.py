@@ -41,10 +41,5 @@ class PublicKeyStore:
 
 
 def store_of(core: Any) -> PublicKeyStore:
-    """The core's key store. The core does not declare one yet, so it is created on first
-    use (the engine's owner may move it into the core's constructor)."""
-    store = getattr(core, "public_keys", None)
-    if store is None:
-        store = PublicKeyStore()
-        core.public_keys = store
-    return store
+    """The core's key store (created with the core)."""
+    return core.public_keys

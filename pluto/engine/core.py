@@ -85,6 +85,13 @@ class Pluto:
         self._cookies: Any = None
         self.routes: dict[str, Any] = {}  # connection name -> routes.Route (trap policies)
         self.on_close: list[Any] = []  # callables run by close() (the server's kernel monitor)
+        # Packet impairs (pluto/engine/packet_impairs.py): messages counted per direction, and
+        # the ones held back (drip) or kept for a replay.
+        self.packet_counters = {"inbound": 0, "outbound": 0}
+        self.late_messages: dict[str, list] = {"inbound": [], "outbound": []}
+        from pluto.certs.pubkeys import PublicKeyStore
+
+        self.public_keys = PublicKeyStore()  # raw public keys added with whack --addkey
 
     # --- the host's API ------------------------------------------------------------------
 

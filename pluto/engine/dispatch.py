@@ -33,8 +33,8 @@ def packet_received(core: Pluto, data: bytes, local: Endpoint, remote: Endpoint)
 
 
 def _one(core: Pluto, data: bytes, local: Endpoint, remote: Endpoint) -> None:
-    where = f"packet from {format_endpoint(remote)}"
-    core.logger.debug("raw", f"received {len(data)} bytes from {format_endpoint(remote)}")
+    if core.logger.debugging("raw"):  # no per-packet strings unless asked for
+        core.logger.debug("raw", f"received {len(data)} bytes from {format_endpoint(remote)}")
     if len(data) > 17 and data[17] >> 4 == 1:  # ISAKMP major version 1: IKEv1 (issue 8)
         from pluto.ikev1 import dispatch as ikev1_dispatch
 
@@ -51,12 +51,13 @@ def _one(core: Pluto, data: bytes, local: Endpoint, remote: Endpoint) -> None:
         return
     ike = core.states.by_spis(msg.ispi, msg.rspi)
     if ike is None:
-        core.logger.log(f"{where}: {ExchangeType(msg.exchange).name if msg.exchange in ExchangeType._value2member_map_ else msg.exchange} "
-                        f"message has unknown IKE SPIs {msg.ispi.hex()}/{msg.rspi.hex()}; "
-                        "ignoring it")
+        core.logger.log(f"packet from {format_endpoint(remote)}: "
+                        f"{_exchange_text(msg.exchange)} message "
+                        f"has unknown IKE SPIs {msg.ispi.hex()}/{msg.rspi.hex()}; ignoring it")
         return
     if ike.protector is None:
-        ike.logger.log(f"{where}: encrypted message before keys exist; ignoring it")
+        ike.logger.log(f"packet from {format_endpoint(remote)}: encrypted message before keys "
+                       "exist; ignoring it")
         return
     if msg.is_response:
         _response(core, ike, msg, data)
@@ -173,3 +174,11 @@ def _malformed(core: Pluto, data: bytes, err: MalformedMessage, local: Endpoint,
                          flags=int(HeaderFlag.RESPONSE), message_id=message_id,
                          payloads=[messages.notify(err.notify, err.data)])
         core.send_raw(emit_message(answer, core.logger), local, remote)
+
+
+def _exchange_text(exchange: int) -> str:
+    """The exchange's name, or its number when it has none."""
+    try:
+        return ExchangeType(exchange).name
+    except ValueError:
+        return str(exchange)

@@ -29,42 +29,39 @@ for _direction in ("inbound", "outbound"):
             register(ImpairSpec(_name, Kind.UNSIGNED, _help.format(_direction)))
 
 
-def _copies(core: Pluto, direction: str, where: str) -> int:
-    """How many copies of the next message in ``direction`` go through (0, 1 or 2)."""
-    counters = core.__dict__.setdefault("_packet_counters", {"inbound": 0, "outbound": 0})
-    counters[direction] += 1
-    n = counters[direction]
+def _copies(core: Pluto, direction: str, n: int, where) -> int:
+    """How many copies of message ``n`` in ``direction`` go through (0, 1 or 2)."""
     impairs = core.impairs
-    if not impairs.values:
-        return 1
     block = impairs.get(f"block-{direction}")
     if block and n >= block:
-        core.logger.impair(f"block {direction} message #{n} {where}")
+        core.logger.impair(f"block {direction} message #{n} {where()}")
         return 0
     if impairs.get(f"drop-{direction}") == n:
-        core.logger.impair(f"drop {direction} message #{n} {where}")
+        core.logger.impair(f"drop {direction} message #{n} {where()}")
         return 0
     if impairs.get(f"duplicate-{direction}") == n:
-        core.logger.impair(f"duplicate {direction} message #{n} {where}")
+        core.logger.impair(f"duplicate {direction} message #{n} {where()}")
         return 2
     return 1
 
 
-def _late(core: Pluto, direction: str) -> list:
-    """Messages held back (drip) or kept for a replay, per direction: (deliver, n, verb)."""
-    held = core.__dict__.setdefault("_late_messages", {"inbound": [], "outbound": []})
-    return held[direction]
+def _route(core: Pluto, direction: str, where, deliver) -> None:
+    """Deliver one message through the impairs: ``deliver()`` passes it on once.
 
-
-def _route(core: Pluto, direction: str, where: str, deliver) -> None:
-    """Deliver one message through the impairs: ``deliver()`` passes it on once."""
-    copies = _copies(core, direction, where)
-    n = core.__dict__["_packet_counters"][direction]
-    late = _late(core, direction)
+    ``where()`` describes the peer for IMPAIR lines; it is only called when one fires, so
+    the unimpaired per-packet path builds no strings.
+    """
+    core.packet_counters[direction] += 1
+    late = core.late_messages[direction]
+    if not core.impairs.values and not late:
+        deliver()
+        return
+    n = core.packet_counters[direction]
+    copies = _copies(core, direction, n, where) if core.impairs.values else 1
     pending, late[:] = list(late), []
     if copies and core.impairs.values:
         if core.impairs.get(f"drip-{direction}") == n:
-            core.logger.impair(f"drip {direction} message #{n} {where}: holding it back")
+            core.logger.impair(f"drip {direction} message #{n} {where()}: holding it back")
             late.append((deliver, n, "releasing held"))
             copies = 0
         elif core.impairs.get(f"replay-{direction}") == n:
@@ -78,13 +75,15 @@ def _route(core: Pluto, direction: str, where: str, deliver) -> None:
 
 def send(core: Pluto, datagram: bytes, local: Endpoint, remote: Endpoint) -> None:
     def deliver() -> None:
-        core.logger.debug("raw", f"sending {len(datagram)} bytes to {format_endpoint(remote)}")
+        if core.logger.debugging("raw"):
+            core.logger.debug("raw", f"sending {len(datagram)} bytes to "
+                                     f"{format_endpoint(remote)}")
         core.transport.send(datagram, local, remote)
 
-    _route(core, "outbound", f"to {format_endpoint(remote)}", deliver)
+    _route(core, "outbound", lambda: f"to {format_endpoint(remote)}", deliver)
 
 
 def receive(core: Pluto, remote: Endpoint, deliver) -> None:
     """An inbound datagram from ``remote``: ``deliver()`` processes it once."""
-    _route(core, "inbound", f"from {format_endpoint(remote)}", deliver)
+    _route(core, "inbound", lambda: f"from {format_endpoint(remote)}", deliver)
 

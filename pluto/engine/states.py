@@ -18,7 +18,21 @@ from pluto.engine.host import Endpoint
 from pluto.log import Logger
 
 
-class StateKind(enum.Enum):
+class StoryMixin:
+    """State kinds are ``(number, story)`` pairs: libreswan's number and its one-line story."""
+
+    value: tuple[int, str]
+
+    @property
+    def number(self) -> int:
+        return self.value[0]
+
+    @property
+    def story(self) -> str:
+        return self.value[1]
+
+
+class StateKind(StoryMixin, enum.Enum):
     """(number, story); the number also makes whack's RC_NEW_STATE code."""
 
     STATE_V2_IKE_SA_INIT_I = (1, "sent IKE_SA_INIT request")
@@ -35,14 +49,6 @@ class StateKind(enum.Enum):
     STATE_V2_REKEY_CHILD_I1 = (11, "sent CREATE_CHILD_SA request to rekey IPsec SA")
     STATE_V2_REKEY_CHILD_R0 = (12, "larval: responder rekeying Child SA")
     STATE_V2_REKEY_IKE_I1 = (13, "sent CREATE_CHILD_SA request to rekey IKE SA")
-
-    @property
-    def number(self) -> int:
-        return self.value[0]
-
-    @property
-    def story(self) -> str:
-        return self.value[1]
 
     @property
     def established(self) -> bool:
@@ -86,6 +92,7 @@ class IkeSa(State):
     # Where the last request from the peer came from and was sent to: responses go back
     # there (RFC 7296 §2.11). None until the first request after IKE_SA_INIT.
     request_endpoints: tuple[Endpoint, Endpoint] | None = None
+    cookie_retries: int = 0  # IKE_SA_INIT requests re-sent with a COOKIE (a limit applies)
     spi_i: bytes = b""
     spi_r: bytes = bytes(8)
     # IKE_SA_INIT material

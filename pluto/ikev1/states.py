@@ -17,10 +17,10 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
-from pluto.engine.states import ChildSa, IkeSa
+from pluto.engine.states import ChildSa, IkeSa, StoryMixin
 
 
-class V1StateKind(enum.Enum):
+class V1StateKind(StoryMixin, enum.Enum):
     """(number, story); numbers continue after the IKEv2 ones (whack's RC_NEW_STATE + n)."""
 
     STATE_MAIN_R0 = (20, "expecting MI1")
@@ -36,14 +36,6 @@ class V1StateKind(enum.Enum):
     STATE_QUICK_R1 = (30, "sent QR1, expecting QI2")
     STATE_QUICK_I2 = (31, "sent QI2, IPsec SA established")
     STATE_QUICK_R2 = (32, "IPsec SA established")
-
-    @property
-    def number(self) -> int:
-        return self.value[0]
-
-    @property
-    def story(self) -> str:
-        return self.value[1]
 
     @property
     def established(self) -> bool:

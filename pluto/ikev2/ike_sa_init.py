@@ -147,7 +147,7 @@ MAX_COOKIE_RETRIES = 3
 
 def _retry_with_cookie(core: Pluto, ike: IkeSa, notify: NotifyPayload) -> None:
     # The count lives on the state (not a declared field of IkeSa yet).
-    tries = getattr(ike, "cookie_retries", 0) + 1
+    tries = ike.cookie_retries + 1
     if not 1 <= len(notify.data) <= 64:  # RFC 7296 §2.6: 1 to 64 octets
         outcome.fail(core, ike, NotifyType.INVALID_SYNTAX,
                      f"IKE_SA_INIT response has a COOKIE of {len(notify.data)} octets")

@@ -106,11 +106,9 @@ def process_request(core: Pluto, ike: IkeSa, msg: Message, payloads: list[Payloa
     if any(d.protocol == ProtocolId.IKE for d in deletes):
         ike.logger.log("received Delete SA payload: deleting IKE SA and its Child SAs")
         messages.send_response(core, ike, msg, [], encrypted=True)
-        conn = ike.conn
         for child in core.states.children_of(ike):
             _log_traffic(core, child)
         outcome.delete_state(core, ike)
-        del conn
         return
     ours: list[bytes] = []
     children = {c.outbound_spi: c for c in core.states.children_of(ike)}
