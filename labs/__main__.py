@@ -7,7 +7,7 @@
     python -m labs netns-tests [PYTEST ARGS]   every netns scenario (testing/pluto, testing/impair)
     python -m labs demo [--verbose]             the default east-west lab with pluto: IKEv2,
                                                 traffic through the tunnel, teardown
-    python -m labs bench                        the benchmark (issue 11, not yet)
+    python -m labs bench [ARGS]                 the benchmark: python -m testing.bench ARGS
 
 A lab brought up with ``up`` stays until ``down``; its description is kept in
 /tmp/pluto-labs/PREFIX.json. Ctrl-C or SIGTERM while it is being built tears it down.
@@ -32,10 +32,7 @@ STATE_DIR = Path("/tmp/pluto-labs")
 DEFAULT_PREFIX = "lab"
 REPO = Path(__file__).resolve().parent.parent
 
-NOT_YET = {
-    "bench": "the benchmark (testing/bench, strongSwan load-tester against pluto, strongSwan "
-             "and libreswan) arrives with issue 11",
-}
+NOT_YET: dict[str, str] = {}  # commands announced but not built yet: name -> why
 
 
 def _state_file(prefix: str) -> Path:
@@ -144,6 +141,9 @@ def main(argv: list[str] | None = None) -> int:
                                        "through the tunnel, whack --trafficstatus, teardown")
     demo.add_argument("--verbose", "-v", action="store_true",
                       help="print each host's whole console, not only the highlights")
+    bench = sub.add_parser("bench", help="the benchmark against strongSwan and libreswan "
+                                         "(python -m testing.bench; --quick for a short run)")
+    bench.add_argument("args", nargs=argparse.REMAINDER)
     for name, text in NOT_YET.items():
         later = sub.add_parser(name, help=text.split(";")[0])
         later.add_argument("args", nargs=argparse.REMAINDER)
@@ -152,6 +152,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"labs {args.command}: not implemented yet: {NOT_YET[args.command]}.",
               file=sys.stderr)
         return 2
+    if args.command == "bench":  # the benchmark has its own command line
+        return subprocess.call([sys.executable, "-m", "testing.bench", *args.args], cwd=REPO)
     handlers = {"up": cmd_up, "down": cmd_down, "status": cmd_status, "exec": cmd_exec,
                 "netns-tests": cmd_netns_tests, "demo": cmd_demo}
     if os.geteuid() != 0 and args.command != "status":

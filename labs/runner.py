@@ -17,11 +17,15 @@ from labs import uml
 from labs.kernel_probe import choose_runner
 from labs.scenario import ScenarioResult, load, run_here
 
-# What a lab needs inside the guest, beyond the IPsec modules: bridges for the LANs, nftables
-# NAT for nic.
-LAB_MODULES = (*uml.IPSEC_MODULES, "bridge", "nf_tables", "nf_conntrack", "nf_nat", "nft_masq")
+# What a lab needs inside the guest, beyond the IPsec modules: bridges for the LANs, and
+# nic's NAT with iptables-legacy (the UML tree has no nft_chain_nat for nft NAT chains), with
+# conntrack's netlink so scenarios can flush NAT mappings (`conntrack -F`).
+LAB_MODULES = (*uml.IPSEC_MODULES, "bridge", "nf_tables", "nf_conntrack", "nf_nat", "nft_masq",
+               "ip_tables", "iptable_nat", "xt_nat", "xt_MASQUERADE", "xt_tcpudp",
+               "nf_conntrack_netlink", "sch_netem")  # netem: the fault-* scenarios
 UML_TIMEOUT = 180.0
-TOOLS = {"ip": "iproute2", "tcpdump": "tcpdump", "ping": "iputils-ping", "nft": "nftables"}
+TOOLS = {"ip": "iproute2", "tcpdump": "tcpdump", "ping": "iputils-ping",
+         "iptables-legacy": "iptables", "conntrack": "conntrack"}
 
 
 def skip_reason(directory: Path) -> str | None:

@@ -18,6 +18,8 @@ RULES: list[tuple[str, str, str]] = [
     ("SPIs", r"(ESP=>|ESPinUDP=>|ESP/ESN=>|<)0x[0-9a-f]{8}", r"\g<1>0xSPISPI"),
     ("SPIs", r"\b(esp|ah|comp)\.[0-9a-f]+@", r"\1.SPISPI@"),
     ("SPIs", r"\bspi=[0-9a-f]{8}\b", "spi=SPISPI"),
+    # pluto's log: "deleting Child SA (ESP SPI 0xb41cb00f)"
+    ("SPIs", r"\b(ESP|AH|IPCOMP) SPI 0x[0-9a-f]{8}\b", r"\1 SPI 0xSPISPI"),
     # IKE SPIs (cookies): 16 hex digits
     ("cookies", r"\b[0-9a-f]{16}\b", "IKESPI"),
     # times

@@ -7,7 +7,7 @@ Names: host ``west`` lives in namespace ``<prefix>-west``; the LAN bridges live 
 ``<prefix>-lans``, each host interface being a veth pair whose other end is a port of its
 LAN's bridge. Everything is created inside those namespaces (never in the caller's), so the
 same interface names can be used by parallel runs, and deleting the namespaces removes links,
-routes, nftables rules and XFRM state in one go. Teardown stops the processes this lab started
+routes, NAT rules and XFRM state in one go. Teardown stops the processes this lab started
 (by PID) and deletes its namespaces; it runs on failure, on Ctrl-C and on SIGTERM too.
 """
 
@@ -19,7 +19,7 @@ from pathlib import Path
 
 from labs.capture import start_capture, stop_capture
 from labs.hosts import HOSTS, LANS, HostSpec
-from labs.nat import nat_ruleset
+from labs.nat import nat_commands, nat_ruleset, use_iptables
 from labs.shell import LabError, in_netns, namespaces, pids_in, process_name, run, stop_pid
 
 DEFAULT_HOSTS = ("west", "east", "nic", "road", "north")
@@ -106,9 +106,16 @@ class Lab:
         if host.router:
             self._sysctl(ns, "net.ipv4.ip_forward=1")
             self._sysctl(ns, "net.ipv6.conf.all.forwarding=1")
-            ruleset = nat_ruleset(self.nat)
-            if ruleset:
-                run(in_netns(ns, ["nft", "-f", "-"]), input_text=ruleset)
+            self._install_nat(ns)
+
+    def _install_nat(self, ns: str) -> None:
+        if use_iptables():
+            for argv in nat_commands(self.nat):
+                run(in_netns(ns, argv))
+            return
+        ruleset = nat_ruleset(self.nat)
+        if ruleset:
+            run(in_netns(ns, ["nft", "-f", "-"]), input_text=ruleset)
 
     def _configure(self, ns: str, ifname: str, addresses: Sequence[str]) -> None:
         for address in addresses:

@@ -9,10 +9,13 @@
 As a command, for scenario scripts (output is stable, so it goes into golden transcripts):
 
     python -m labs.verify ike PCAP            one line per IKE message
+    python -m labs.verify ike --skip-retransmits PCAP   the same, each retransmission once
     python -m labs.verify esp PCAP            decrypt ESP with this namespace's SAs
+    python -m labs.verify esp --known-only PCAP   the same, skipping SAs no longer there
     python -m labs.verify pings PCAP          the ICMP echoes seen
     python -m labs.verify xfrm                this namespace's SAs and policies, one line each
-    python -m labs.verify udp-echo-server ADDR PORT COUNT   answer COUNT datagrams, then exit
+    python -m labs.verify udp-echo-server ADDR PORT COUNT [--timeout S]   answer COUNT
+                                              datagrams, then exit (or after S idle seconds)
     python -m labs.verify udp-echo SRC DST PORT TEXT        send TEXT from SRC, print the echo
 """
 
@@ -99,10 +102,13 @@ def parse_xfrm_policies(text: str) -> list[str]:
         head = re.match(r"src (\S+) dst (\S+)\s*\n\s*dir (\w+)", block)
         if not head:
             continue
-        tmpl = re.search(r"tmpl src (\S+) dst (\S+)\s+proto (\w+) reqid (\d+) mode (\w+)", block)
+        # strongSwan pins the SPI in its outbound template: "proto esp spi 0x... reqid 1"
+        tmpl = re.search(r"tmpl src (\S+) dst (\S+)\s+proto (\w+)(?: spi (0x[0-9a-f]+))? "
+                         r"reqid (\d+) mode (\w+)", block)
         line = f"{head[1]} -> {head[2]} dir {head[3]}"
         if tmpl:
-            line += f" tmpl {tmpl[3]} {tmpl[5]} {tmpl[1]}->{tmpl[2]} reqid {tmpl[4]}"
+            spi = f" spi {tmpl[4]}" if tmpl[4] else ""
+            line += f" tmpl {tmpl[3]} {tmpl[6]} {tmpl[1]}->{tmpl[2]}{spi} reqid {tmpl[5]}"
         lines.append(line)
     return lines
 
@@ -132,12 +138,17 @@ def read_capture(pcap: Path) -> list:
     return list(rdpcap(str(pcap)))
 
 
-def ike_messages(packets: list) -> list[str]:
-    """One line per IKEv2 message, dissected by scapy: who, exchange, role, id, payloads."""
+def ike_messages(packets: list, skip_retransmits: bool = False) -> list[str]:
+    """One line per IKEv2 message, dissected by scapy: who, exchange, role, id, payloads.
+
+    ``skip_retransmits`` leaves out a message byte for byte equal to an earlier one between
+    the same endpoints (a retransmitted request or a repeated response), whose number varies
+    with timing; a new IKE_SA_INIT request after INVALID_KE_PAYLOAD differs and stays."""
     from scapy.contrib.ikev2 import IKEv2
     from scapy.layers.inet import IP, UDP
 
     lines = []
+    seen: set[tuple[str, str, bytes]] = set()
     for packet in packets:
         if UDP not in packet or not ({packet[UDP].sport, packet[UDP].dport} & set(IKE_PORTS)):
             continue
@@ -148,6 +159,11 @@ def ike_messages(packets: list) -> list[str]:
             data = data[4:]  # the non-ESP marker
         if len(data) < 28:
             continue  # NAT-T keepalive
+        if skip_retransmits:
+            key = (packet[IP].src, packet[IP].dst, data)
+            if key in seen:
+                continue
+            seen.add(key)
         ike = IKEv2(data)
         exchange = ike.get_field("exch_type").i2repr(ike, ike.exch_type)
         flags = ike.flags
@@ -217,14 +233,21 @@ def security_association(state: XfrmState):
     return SecurityAssociation(ESP, spi=state.spi, **kwargs)
 
 
-def decrypt_esp(packets: list, states: list[XfrmState]) -> list[str]:
-    """Decrypt every ESP packet whose SPI is among ``states``: one line each."""
+def decrypt_esp(packets: list, states: list[XfrmState], known_only: bool = False,
+                show_encap: bool = False) -> list[str]:
+    """Decrypt every ESP packet whose SPI is among ``states``: one line each.
+
+    ``known_only`` leaves out packets of SAs this kernel no longer has (an earlier round of
+    the same capture) instead of reporting them. ``show_encap`` prints the UDP ports of ESP
+    in UDP (RFC 3948) as seen on the wire, so a NAT's port rewriting shows in the capture."""
     from scapy.layers.inet import ICMP, IP, UDP
     from scapy.layers.ipsec import ESP
 
     by_spi = {s.spi: s for s in states if s.proto == "esp"}
     lines = []
     for outer in esp_packets(packets):
+        # no UDP before the still-encrypted ESP payload unless the ESP is in UDP
+        udp = outer[UDP] if show_encap and UDP in outer else None
         if ESP in outer:
             esp = outer[ESP]
         else:  # ESP in UDP: scapy's ESP layer from the UDP payload
@@ -232,8 +255,12 @@ def decrypt_esp(packets: list, states: list[XfrmState]) -> list[str]:
             outer = IP(src=outer[IP].src, dst=outer[IP].dst, proto=50) / esp
         state = by_spi.get(esp.spi)
         where = f"{outer[IP].src} > {outer[IP].dst} esp spi=0x{esp.spi:08x} seq={esp.seq}"
+        if udp is not None:
+            where = (f"{outer[IP].src}:{udp.sport} > {outer[IP].dst}:{udp.dport} esp-in-udp "
+                     f"spi=0x{esp.spi:08x} seq={esp.seq}")
         if state is None:
-            lines.append(f"{where}: no SA for this SPI")
+            if not known_only:
+                lines.append(f"{where}: no SA for this SPI")
             continue
         try:
             inner = security_association(state).decrypt(outer)
@@ -299,11 +326,22 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     for name in ("ike", "esp", "pings"):
         sub.add_parser(name).add_argument("pcap", type=Path)
+    sub.choices["ike"].add_argument(
+        "--skip-retransmits", action="store_true",
+        help="leave out messages byte-identical to an earlier one (retransmissions)")
+    sub.choices["esp"].add_argument(
+        "--known-only", action="store_true",
+        help="skip packets of SAs no longer in this kernel (earlier rounds)")
+    sub.choices["esp"].add_argument(
+        "--show-encap", action="store_true",
+        help="show the UDP ports of ESP in UDP (NAT traversal) as captured")
     sub.add_parser("xfrm")
     server = sub.add_parser("udp-echo-server")
     server.add_argument("address")
     server.add_argument("port", type=int)
     server.add_argument("count", type=int)
+    server.add_argument("--timeout", type=float, default=20.0,
+                        help="seconds to wait for each datagram (default 20)")
     client = sub.add_parser("udp-echo")
     client.add_argument("source")
     client.add_argument("destination")
@@ -311,15 +349,21 @@ def main(argv: list[str] | None = None) -> int:
     client.add_argument("text")
     args = parser.parse_args(argv)
     if args.command == "ike":
-        lines = ike_messages(read_capture(args.pcap))
+        lines = ike_messages(read_capture(args.pcap), args.skip_retransmits)
     elif args.command == "esp":
-        lines = decrypt_esp(read_capture(args.pcap), kernel_states())
+        lines = decrypt_esp(read_capture(args.pcap), kernel_states(), args.known_only,
+                            args.show_encap)
     elif args.command == "pings":
         lines = icmp_echoes(read_capture(args.pcap))
     elif args.command == "xfrm":
         lines = [s.describe() for s in kernel_states()] + kernel_policies()
     elif args.command == "udp-echo-server":
-        udp_echo_server(args.address, args.port, args.count)
+        try:
+            udp_echo_server(args.address, args.port, args.count, args.timeout)
+        except TimeoutError:
+            print(f"udp-echo-server: nothing to echo on {args.address}:{args.port} "
+                  f"for {args.timeout:g} s")
+            return 1
         lines = []
     else:
         try:

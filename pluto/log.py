@@ -12,6 +12,7 @@ Nothing secret is printed unless the ``private`` class is on: callers pass key m
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -221,3 +222,112 @@ class CollectingLogger(Logger):
 def null_logger() -> Logger:
     """A logger that drops everything (debug classes off)."""
     return Logger(lambda _line: None)
+
+
+# --- rate limiting ------------------------------------------------------------------------
+
+# Lines that any datagram from anywhere can cause: a flood of them must not fill the disk.
+_DROP_ENDINGS = ("; dropping it", "; ignoring it", "; dropping")
+_VARIABLE = re.compile(r"[0-9a-fA-F]{6,}|\d+")
+
+
+def _drop_notice_kind(text: str) -> str | None:
+    """The kind of a per-packet drop notice (numbers and SPIs made equal), else None."""
+    if text.startswith("packet from "):
+        _, _, text = text.partition(": ")  # the sender's address and port do not count
+    elif not text.endswith(_DROP_ENDINGS):
+        return None
+    return _VARIABLE.sub("#", text)
+
+
+class LogRateLimiter:
+    """At most ``burst`` drop notices of one kind per ``window`` seconds of ``now()``.
+
+    What is held back is counted; when the kind's window ends, the next notice of that kind
+    is preceded by ``N messages suppressed ...``, so the log says a flood happened without
+    holding it. Other lines (and debug lines) always pass. The table of kinds is bounded:
+    beyond ``max_kinds`` new kinds share one slot.
+    """
+
+    def __init__(self, now: Callable[[], float], burst: int = 50, window: float = 60.0,
+                 max_kinds: int = 1000) -> None:
+        if burst < 1 or window <= 0:
+            raise ValueError("rate limit: burst must be at least 1 and window positive")
+        self._now = now
+        self.burst = burst
+        self.window = window
+        self.max_kinds = max_kinds
+        self._kinds: dict[str, list[float | int]] = {}  # kind -> [window start, shown, held]
+        self.suppressed_total = 0
+
+    def filter(self, text: str) -> list[str]:
+        """The lines to write for ``text``: none, the line, or a summary and the line."""
+        kind = _drop_notice_kind(text)
+        if kind is None:
+            return [text]
+        now = self._now()
+        entry = self._entry(kind, now)
+        out = []
+        if now - entry[0] >= self.window:
+            out += self._summary(kind, entry)
+            entry[:] = [now, 0, 0]
+        if entry[1] < self.burst:
+            entry[1] += 1
+            out.append(text)
+        else:
+            entry[2] += 1
+            self.suppressed_total += 1
+        return out
+
+    def flush(self) -> list[str]:
+        """Summaries of every kind still holding lines back (at shutdown, say)."""
+        out = []
+        for kind, entry in self._kinds.items():
+            out += self._summary(kind, entry)
+            entry[2] = 0
+        return out
+
+    def _entry(self, kind: str, now: float) -> list[float | int]:
+        entry = self._kinds.get(kind)
+        if entry is not None:
+            return entry
+        if len(self._kinds) >= self.max_kinds:
+            # Forget kinds whose window is over and that hold nothing back.
+            for old in [k for k, e in self._kinds.items()
+                        if now - e[0] >= self.window and not e[2]]:
+                del self._kinds[old]
+            if len(self._kinds) >= self.max_kinds:
+                kind = "(other kinds)"
+                return self._kinds.setdefault(kind, [now, 0, 0])
+        entry = self._kinds[kind] = [now, 0, 0]
+        return entry
+
+    def _summary(self, kind: str, entry: list[float | int]) -> list[str]:
+        held = int(entry[2])
+        if not held:
+            return []
+        return [f"{held} messages suppressed (more than {self.burst} in {self.window:g} "
+                f"seconds) like: {kind}"]
+
+
+class RateLimitedSink:
+    """A sink that passes its lines through a :class:`LogRateLimiter` to another sink."""
+
+    def __init__(self, sink: Sink, limiter: LogRateLimiter) -> None:
+        self.inner = sink
+        self.limiter = limiter
+
+    def __call__(self, line: str) -> None:
+        if line.startswith("| "):  # debug output is asked for explicitly: never limited
+            self.inner(line)
+            return
+        for out in self.limiter.filter(line):
+            self.inner(out)
+
+
+def rate_limited(logger: Logger, now: Callable[[], float], **limits: float) -> Logger:
+    """``logger`` with its drop notices rate-limited (same flags and prefix)."""
+    if isinstance(logger.sink, RateLimitedSink):
+        return logger
+    limiter = LogRateLimiter(now, **limits)  # type: ignore[arg-type]
+    return Logger(RateLimitedSink(logger.sink, limiter), logger.flags, logger.prefix)

@@ -122,7 +122,10 @@ def make_pluto_core(*, opts: PlutoOptions, transport, logger: Logger,
     try:
         secrets = Secrets.load([opts.secretsfile], warn=logger.log)
     except (SecretsError, OSError) as err:
-        raise StartupError(f"--secretsfile {opts.secretsfile}: {err}") from None
+        # as libreswan does: say what is wrong and run; --rereadsecrets loads it once fixed
+        logger.log(f"ERROR: --secretsfile {opts.secretsfile}: {err}; running without secrets "
+                   "until whack --rereadsecrets reads it")
+        secrets = Secrets.from_text("")
     options = engine_options(core_options, opts, getattr(core, "CoreOptions", None))
     if opts.noklips:
         logger.log("using the nostack kernel back end (--noklips): SAs are recorded in memory, "

@@ -20,7 +20,10 @@ delete              ``name``, ``if_exists`` (bool): no error when it is not ther
                     (whack's --delete with the connection form: replace)
 deletestate         ``serial`` (int)
 initiate            ``name``, ``async`` (bool): without async the reply stays open until
-                    the negotiation succeeds or fails, streaming its progress lines
+                    the negotiation succeeds or fails, streaming its progress lines;
+                    ``xauthuser``, ``xauthpass``: an IKEv1 XAUTH client's credentials
+xauth-answer        ``serial``, ``username`` or ``password``: the answer to an XAUTH
+                    prompt (RC_USERPROMPT 41, RC_ENTERSECRET 40) of ISAKMP SA ``serial``
 terminate           ``name``
 rekey-ike           ``name``, ``async``
 rekey-child         ``name``, ``async``
@@ -29,6 +32,7 @@ listen / unlisten   (none)
 status              ``json`` (bool)
 showstates          ``json``
 trafficstatus       ``json``
+globalstatus        ``json``: DDoS settings, half-open IKE SAs, drops counted by reason
 shutdown            (none)
 debug               ``options``: list of [option, value-or-null] pairs, e.g.
                     [["--debug", "base"], ["--no-debug", "parsing"], ["--debug-all", null]]
@@ -52,9 +56,12 @@ noted; absent keys take pluto's defaults)::
      "encrypt": bool, "authenticate": bool, "tunnel": bool, "pfs": bool,
      "compress": bool, "disablearrivalcheck": bool,
      "ikev2": bool,                                        # --ikev2 (default) / --ikev1
+     "aggressive": bool,                                   # --aggressive: IKEv1 Aggressive Mode
      "ike": "aes_gcm256-sha2_512;dh19", "esp": "aes_gcm128",  # proposal strings
      "ikelifetime": seconds, "ipseclifetime": seconds,
      "rekeymargin": seconds, "rekeyfuzz": percent, "keyingtries": int, "rekey": bool,
+     "ipsec_max_bytes": int, "ipsec_max_packets": int,     # Child SA hard limits, 1..2^63
+                                                           # (soft: 25%/50%, -12% fuzz)
      "host_family": 4 | 6, "client_family": 4 | 6,
      # ipsec.conf only (issue 4; whack's form has no options for these):
      "shunt": "passthrough" | "drop" | "reject",           # type=; refused until issue 5
@@ -70,7 +77,9 @@ noted; absent keys take pluto's defaults)::
            # ipsec.conf only (issue 4):
            "sourceip": "198.18.1.254",                     # leftsourceip: my_ip in --status
            "protoport": "tcp/22" | "17/1701",             # leftprotoport; refused for now
-           "cert": "name",                                 # refused (certificates: issue 9)
+           "cert": "name",                                 # a certificate store nickname
+           "ca": "C=XX, O=CA" | "%same",                   # the CA its cert must chain to
+           "sendcert": "always" | "sendifasked" | "never",
            "rsasigkey": "0sAwEAA..." | PEM,                # the end's public key (RSA auth)
            "auth": "psk" | "rsasig" | ...}                 # leftauth; must match "auth"
 
@@ -113,6 +122,10 @@ RC_INITSHUNT = 20
 RC_WILDCARD = 21  # cannot initiate a %any connection
 RC_CRLERROR = 22
 RC_BADWHACKMESSAGE = 30
+# An IKEv1 XAUTH client asks whack (libreswan's numbers): whack reads the password (40, no
+# echo) or username (41) and answers with an ``xauth-answer`` action.
+RC_ENTERSECRET = 40
+RC_USERPROMPT = 41
 # A negotiation that ends reports RC_NEW_STATE + state number on success, and
 # RC_NOTIFICATION + the notify type (sent or received) on failure.
 RC_NEW_STATE = 100
@@ -121,7 +134,9 @@ RC_NOTIFICATION = 200
 ACTIONS = frozenset({
     "add", "delete", "deletestate", "initiate", "terminate", "rekey-ike", "rekey-child",
     "route", "unroute", "listen", "unlisten", "status", "showstates", "trafficstatus",
-    "shutdown", "debug", "impair", "myid", "rereadsecrets", "addkey",
+    "shutdown", "debug", "impair", "myid", "rereadsecrets", "addkey", "globalstatus",
+    "rereadcerts", "listcerts", "listcacerts", "listcrls",  # the certificate store (pluto/certs)
+    "xauth-answer",  # IKEv1 XAUTH client: whack's answer to an RC_USERPROMPT/RC_ENTERSECRET
 })
 
 

@@ -176,5 +176,6 @@ def test_auto_route_routes_and_bad_conns_do_not_stop_the_others():
     core, log, _ = core_at("198.51.100.45")
     assert load_connections(core, conf, log.append) == ["good", "clash"]
     assert "good" in core.routes and len(core.kernel.installed_policies()) == 1
-    assert ("t.conf: conn bad not loaded: t.conf:10: conn bad: leftcert=west: certificates "
-            "are not implemented yet (issue 9: certificates)") in log
+    # a certificate missing from the store is found at add time, and named with its file
+    assert ("t.conf: conn bad not loaded: \"bad\": leftcert: no certificate 'west' in the "
+            "certificate store (pluto has no --certdir)") in log

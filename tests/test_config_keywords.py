@@ -108,10 +108,8 @@ def test_protoport_is_stored_and_refused_as_not_implemented():
         "yet (traffic selectors cover every protocol)")
 
 
-def test_leftcert_refused_and_a_bad_rsasigkey_named_with_its_line():
-    assert error_of("leftcert=west") == (
-        "t.conf:5: conn c: leftcert=west: certificates are not implemented yet (issue 9: "
-        "certificates)")
+def test_leftcert_accepted_and_a_bad_rsasigkey_named_with_its_line():
+    assert conn_of("leftcert=west").left.cert == "west"  # looked up in the store at add time
     assert error_of("rightrsasigkey=0sAwEAAQ") == (
         "t.conf:5: conn c: rightrsasigkey=0sAwEAAQ: the RSA key has no modulus after its "
         "exponent")
@@ -219,8 +217,8 @@ def test_auto_values(value, auto):
     ("authby=secret,rsasig", None),
     ("leftsubnet=198.18.1.1/24", "t.conf:5: conn c: leftsubnet=198.18.1.1/24: '198.18.1.1/24' has "
                                  "host bits set; did you mean 198.18.1.0/24?"),
-    ("leftsubnet=vhost:%priv", "t.conf:5: conn c: leftsubnet=vhost:%priv: virtual subnets (vhost:, "
-                               "vnet:) are not implemented yet"),
+    ("leftsubnet=vhost:", "t.conf:5: conn c: leftsubnet=vhost:: 'vhost:' names nothing after "
+                          "'vhost:'"),
     ("leftid=west", "t.conf:5: conn c: leftid=west: identity 'west': write a name as @west, or give "
                     "an IP address"),
     ("leftsourceip=%any", "t.conf:5: conn c: leftsourceip=%any: '%any' is not a unicast IP address"),
@@ -309,12 +307,24 @@ def test_config_setup_becomes_pluto_options(tmp_path):
     assert not opts.logappend
     assert {"base", "parsing"} <= set(opts.debug_impair.debug)
     assert opts.ikev1_policy == "accept"
-    assert opts.setup_notes == [
-        "virtual-private is stored; vhost:/vnet: subnets that use it are not implemented yet"]
+    assert opts.setup_notes == []
+    assert opts.virtual_private == "%v4:198.18.0.0/15,%v4:!198.18.1.0/24"
     assert opts.keep_alive == 30
     setup = setup_of(opts.conf)
     assert setup.virtual_private == ["%v4:198.18.0.0/15", "%v4:!198.18.1.0/24"]
     assert setup.keep_alive == 30 and setup.ikev1_policy == "accept"
+
+
+def test_ddos_keywords_become_pluto_options(tmp_path):
+    path = write(tmp_path, "config setup\n  ddos-mode=BUSY\n  ddos-ike-threshold=100\n"
+                           "  max-halfopen-ike=200\n")
+    from pluto.server.options import OptionsError
+
+    opts = parse_options(["--config", path])
+    assert (opts.ddos_mode, opts.ddos_ike_threshold, opts.max_halfopen_ike) == ("busy", 100, 200)
+    bad = write(tmp_path, "config setup\n  ddos-mode=sometimes\n")
+    with pytest.raises(OptionsError, match="ddos-mode=sometimes: expected auto, busy or"):
+        parse_options(["--config", bad])
 
 
 def test_command_line_wins_over_config_setup(tmp_path):

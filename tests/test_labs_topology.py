@@ -14,8 +14,9 @@ from labs.topology import Lab
 pytestmark = [
     pytest.mark.root,
     pytest.mark.skipif(os.geteuid() != 0, reason="needs root (network namespaces)"),
-    pytest.mark.skipif(not all(shutil.which(t) for t in ("ping", "nft", "tcpdump")),
-                       reason="needs ping, nft and tcpdump (./run setup installs them)"),
+    pytest.mark.skipif(not all(shutil.which(t) for t in ("ping", "iptables-legacy", "tcpdump")),
+                       reason="needs ping, iptables-legacy and tcpdump (./run setup installs "
+                              "them)"),
 ]
 
 

@@ -390,3 +390,16 @@ def test_policy_flags_not_given_are_off_and_encrypt_is_the_fallback():
         (False, True, True)
     (add,) = actions(*base, "--encrypt", "--authenticate", "--pfs")
     assert add["connection"]["encrypt"] and add["connection"]["pfs"]
+
+
+def test_an_instance_is_named_as_pluto_prints_it():
+    command = parse_command_line(["--name", '"road"[1]', "--terminate"])
+    assert command.actions == [{"action": "terminate", "name": "road[1]"}]
+    with pytest.raises(WhackUsageError, match="no spaces or quotes"):
+        parse_command_line(["--name", '"road"', "--terminate"])
+
+
+def test_a_virtual_client_is_passed_to_pluto_unchecked():
+    command = parse_command_line(["--name", "rw", "--host", "198.51.100.1", "--client",
+                                  "vhost:%priv,%no", "--to", "--host", "%any", "--psk"])
+    assert command.actions[0]["connection"]["left"]["client"] == "vhost:%priv,%no"

@@ -18,6 +18,7 @@ from pluto.whack_protocol import (
     encode_request,
     exit_status,
 )
+from whack.xauth_prompt import PROMPT_CODES, PromptError, read_answer, send_answer
 
 # Actions whose work goes on in pluto when whack stops listening.
 _BACKGROUND_WORK = ("initiate", "rekey-ike", "rekey-child")
@@ -64,7 +65,7 @@ def send_request(path: str, actions: list[dict[str, Any]], out: TextIO) -> int:
     sock = connect(path)
     try:
         sock.sendall(request)
-        return _print_replies(sock, out, shutting_down=_asks(actions, "shutdown"))
+        return _print_replies(sock, out, shutting_down=_asks(actions, "shutdown"), path=path)
     except KeyboardInterrupt:
         if any(_asks(actions, name) for name in _BACKGROUND_WORK):
             raise WhackClientError("interrupted; the negotiation continues in pluto") from None
@@ -76,7 +77,8 @@ def send_request(path: str, actions: list[dict[str, Any]], out: TextIO) -> int:
         sock.close()
 
 
-def _print_replies(sock: socket.socket, out: TextIO, shutting_down: bool) -> int:
+def _print_replies(sock: socket.socket, out: TextIO, shutting_down: bool,
+                   path: str | None = None) -> int:
     codes: list[int] = []
     with sock.makefile("rb") as stream:
         for raw in stream:
@@ -86,6 +88,9 @@ def _print_replies(sock: socket.socket, out: TextIO, shutting_down: bool) -> int
                 reply = ReplyLine.decode(raw)
             except ProtocolError as err:
                 raise WhackClientError(str(err)) from None
+            if reply.rc in PROMPT_CODES and path is not None and not reply.done:
+                _answer_prompt(path, reply)  # an XAUTH client asks for its credentials
+                continue
             codes.append(reply.rc)
             if not (reply.done and not reply.text):
                 _print(out, reply.text)
@@ -95,6 +100,13 @@ def _print_replies(sock: socket.socket, out: TextIO, shutting_down: bool) -> int
         # pluto closes every channel as it exits; that ends a --shutdown normally.
         return exit_status(codes)
     raise WhackClientError("pluto closed the connection before the request was done")
+
+
+def _answer_prompt(path: str, reply: ReplyLine) -> None:
+    try:
+        send_answer(connect, path, read_answer(reply.rc, reply.text))
+    except PromptError as err:
+        raise WhackClientError(str(err)) from None
 
 
 def _print(out: TextIO, text: str) -> None:

@@ -47,6 +47,8 @@ commands:
   up NAME | down NAME                initiate / terminate
   route NAME | unroute NAME          route / unroute
   status | trafficstatus | showstates | listen | rereadsecrets
+  rereadcerts | rereadall            reload the certificate store / secrets and certificates
+  listcerts | listcacerts | listcrls list the certificate store's contents
   whack ARGS... | pluto ARGS...      run whack or pluto
   _kernel state | _kernel policy     show the kernel's IPsec SAs / policies (ip xfrm)
   --version | --help
@@ -54,7 +56,8 @@ commands:
 
 NAMED = {"add", "delete", "up", "down", "route", "unroute"}
 SIMPLE = {"status": "status", "trafficstatus": "trafficstatus", "showstates": "showstates",
-          "listen": "listen", "rereadsecrets": "rereadsecrets"}
+          "listen": "listen", "rereadsecrets": "rereadsecrets", "rereadcerts": "rereadcerts",
+          "listcerts": "listcerts", "listcacerts": "listcacerts", "listcrls": "listcrls"}
 _GLOBAL_VALUED = ("--config", "--rundir", "--ctlbase")
 
 
@@ -152,6 +155,8 @@ def _command(options: dict[str, str], verb: str, rest: list[str]) -> int:
         raise UsageError(f"unexpected argument '{rest[0]}'")
     if verb in SIMPLE:
         return _send(options, [{"action": SIMPLE[verb], **_json_flag(verb)}])
+    if verb == "rereadall":  # secrets first: the store may need their passwords
+        return _send(options, [{"action": "rereadsecrets"}, {"action": "rereadcerts"}])
     if verb == "start":
         return _start(options)
     if verb == "stop":

@@ -29,9 +29,13 @@ add a connection:
               --to  [--id ID] --host ADDR|%any [--ikeport N] [--nexthop ADDR]
                     [--client SUBNET] [--updown CMD]
         [--psk | --rsasig] [--encrypt] [--authenticate] [--tunnel] [--pfs] [--compress]
+        [--cert NICKNAME] [--ca DN|%same] [--sendcert always|sendifasked|never]
+        (--cert, --ca and --sendcert apply to the end they follow, like --id)
+        [--aggressive (IKEv1)] [--xauthuser NAME] [--xauthpass PASS]
         [--disablearrivalcheck] [--ikev2 | --ikev1] [--ike PROPOSALS] [--esp PROPOSALS]
         [--ipv4 | --ipv6] [--tunnelipv4 | --tunnelipv6]
         [--ikelifetime T] [--ipseclifetime T] [--rekeymargin T] [--rekeyfuzz PERCENT]
+        [--ipsec-max-bytes N[KiB..EiB]] [--ipsec-max-packets N]
         [--keyingtries N|%forever] [--dontrekey] [--delete (replace it)]
     durations T: seconds, or 30s, 5m, 2h, 1d
 
@@ -42,7 +46,9 @@ act on a connection:
 
 pluto as a whole:
   whack --listen | --unlisten | --rereadsecrets | --myid ID | --shutdown
-  whack --status | --showstates | --trafficstatus   [--json]
+  whack --rereadcerts | --rereadall | --listcerts | --listcacerts | --listcrls
+  whack --keyid ID --pubkeyrsa KEY [--addkey]
+  whack --status | --showstates | --trafficstatus | --globalstatus   [--json]
   whack --debug CLASS[,CLASS] | --no-debug CLASS | --debug-NAME | --debug help
   whack --impair NAME[:VALUE] | --no-impair NAME | --impair none|list|help
 

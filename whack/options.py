@@ -6,10 +6,11 @@ The connection form::
                        [--client SUBNET] [--updown CMD]
                  --to  [--id ID] --host ADDR|%any [...the same end options...]
                  [--psk|--rsasig] [--encrypt] [--authenticate] [--tunnel] [--pfs]
-                 [--compress] [--disablearrivalcheck] [--ikev2|--ikev1] [--ike S] [--esp S]
+                 [--compress] [--disablearrivalcheck] [--ikev2|--ikev1] [--aggressive]
+                 [--ike S] [--esp S]
                  [--ipv4|--ipv6] [--tunnelipv4|--tunnelipv6] [--ikelifetime T]
                  [--ipseclifetime T] [--rekeymargin T] [--rekeyfuzz P%] [--keyingtries N]
-                 [--dontrekey]
+                 [--dontrekey] [--ipsec-max-bytes N[KiB..EiB]] [--ipsec-max-packets N]
 
 Public keys: ``whack --keyid ID --pubkeyrsa KEY [--addkey]`` gives pluto a peer's public key
 (``0s`` base64 or ``0x`` hex in the RFC 3110 layout, or PEM); without --addkey it replaces the
@@ -26,8 +27,8 @@ One command line may ask for several things. They become actions in the order li
 pluto performs a whack message (rcv_whack.c), whatever order they were written in:
 
     debug, impair, myid, addkey, delete, deletestate, add, listen, unlisten, rereadsecrets,
-    route, unroute, initiate, terminate, rekey-ike, rekey-child,
-    status, trafficstatus, showstates, shutdown
+    rereadcerts (--rereadall: both), route, unroute, initiate, terminate, rekey-ike,
+    rekey-child, status, trafficstatus, showstates, listcerts, listcacerts, listcrls, shutdown
 
 so ``--delete`` together with the connection form replaces a connection (the delete then
 carries ``"if_exists": true``: a connection that is not there yet is no error), and
@@ -54,6 +55,7 @@ from typing import Any
 
 from pluto import impair
 from pluto.debug_options import DebugImpairOptions, OptionError, extract
+from pluto.kernel.volume_limits import LimitError, parse_count
 
 DEFAULT_RUNDIR = "/run/pluto"
 CTL_NAME = "pluto.ctl"
@@ -144,6 +146,18 @@ def _percent(option: str, text: str) -> int:
     return int(digits)
 
 
+def _volume(bytes_: bool) -> Callable[[str, str], int]:
+    """--ipsec-max-bytes N[KiB|MiB|...] and --ipsec-max-packets N (volume_limits.py)."""
+
+    def check(option: str, text: str) -> int:
+        try:
+            return parse_count(text, bytes_=bytes_)
+        except LimitError as err:
+            raise WhackUsageError(f"{option} {err}") from None
+
+    return check
+
+
 def _port(option: str, text: str) -> int:
     if not text.strip().isdigit() or not 1 <= int(text) <= 65535:
         raise WhackUsageError(f"{option} '{text}': not a port number (1-65535)")
@@ -165,6 +179,8 @@ def _host(option: str, text: str) -> str:
 
 
 def _subnet(option: str, text: str) -> str:
+    if text.strip().lower().startswith(("vhost:", "vnet:")):
+        return text.strip()  # a virtual subnet (virtual-private): pluto checks it
     try:
         return str(ipaddress.ip_network(text.strip(), strict=True))
     except ValueError:
@@ -215,6 +231,10 @@ def _proposals(protocol: str) -> Callable[[str, str], str]:
 
 
 def _connection_name(option: str, text: str) -> str:
+    # An instance may be named as pluto prints it: "road"[1] (and road[1]).
+    instance = re.fullmatch(r'"([^"\s]+)"(\[\d+\])', text or "")
+    if instance:
+        return instance.group(1) + instance.group(2)
     if not text or any(c.isspace() or c in "\"'" for c in text):
         raise WhackUsageError(f"{option} '{text}': a connection name is not empty and has no "
                               "spaces or quotes")
@@ -238,6 +258,10 @@ END_OPTIONS: dict[str, tuple[str, Callable[[str, str], Any]]] = {
     "--nexthop": ("nexthop", lambda o, t: str(_address(o, t))),
     "--client": ("client", _subnet),
     "--updown": ("updown", _updown),
+    # certificates (pluto/certs): a store nickname, the CA to chain to, when to send it
+    "--cert": ("cert", lambda _o, t: t),
+    "--ca": ("ca", lambda _o, t: t),
+    "--sendcert": ("sendcert", lambda _o, t: t),
 }
 
 # Connection-wide flags: key and value in the connection description.
@@ -253,6 +277,7 @@ CONNECTION_FLAGS: dict[str, tuple[str, Any]] = {
     "--dontrekey": ("rekey", False),
     "--ikev2": ("ikev2", True),
     "--ikev1": ("ikev2", False),
+    "--aggressive": ("aggressive", True),  # IKEv1 Aggressive Mode (libreswan's --aggressive)
     "--ipv4": ("host_family", 4),
     "--ipv6": ("host_family", 6),
     "--tunnelipv4": ("client_family", 4),
@@ -266,6 +291,8 @@ CONNECTION_VALUES: dict[str, tuple[str, Callable[[str, str], Any]]] = {
     "--rekeymargin": ("rekeymargin", parse_duration),
     "--rekeyfuzz": ("rekeyfuzz", _percent),
     "--keyingtries": ("keyingtries", _count),
+    "--ipsec-max-bytes": ("ipsec_max_bytes", _volume(bytes_=True)),
+    "--ipsec-max-packets": ("ipsec_max_packets", _volume(bytes_=False)),
     "--ike": ("ike", _proposals("ike")),
     "--esp": ("esp", _proposals("esp")),
 }
@@ -273,16 +300,19 @@ CONNECTION_VALUES: dict[str, tuple[str, Callable[[str, str], Any]]] = {
 # Operations without a value; the ones that act on a connection need --name.
 OPERATIONS = ("--listen", "--unlisten", "--route", "--unroute", "--initiate", "--terminate",
               "--delete", "--rekey-ike", "--rekey-child", "--status", "--showstates",
-              "--trafficstatus", "--shutdown", "--rereadsecrets")
+              "--trafficstatus", "--globalstatus", "--shutdown", "--rereadsecrets",
+              "--rereadcerts",
+              "--rereadall", "--listcerts", "--listcacerts", "--listcrls")
 NAMED_OPERATIONS = ("--route", "--unroute", "--initiate", "--terminate", "--delete",
                     "--rekey-ike", "--rekey-child")
 ASYNC_OPERATIONS = ("--initiate", "--terminate", "--rekey-ike", "--rekey-child")
-STATUS_OPERATIONS = ("--status", "--trafficstatus", "--showstates")
+STATUS_OPERATIONS = ("--status", "--trafficstatus", "--showstates", "--globalstatus")
 OTHER_FLAGS = ("--asynchronous", "--async", "--json", "--help", "-h", "--version", "--addkey")
 
 # Options with a value that are neither end nor connection options.
 OTHER_VALUES = ("--name", "--deletestate", "--myid", "--label", "--ctlbase", "--rundir",
-                "--optionsfrom", "--keyid", "--pubkeyrsa")
+                "--optionsfrom", "--keyid", "--pubkeyrsa",
+                "--xauthuser", "--xauthname", "--xauthpass")  # XAUTH client credentials
 DEBUG_VALUES = ("--debug", "--no-debug")
 IMPAIR_VALUES = ("--impair", "--no-impair")
 
@@ -297,6 +327,9 @@ _SINGLE_VALUES: dict[str, tuple[str, Callable[[str, str], Any]]] = {
     "--pubkeyrsa": ("pubkeyrsa", _public_key),
     "--ctlbase": ("ctlbase", lambda option, text: text),
     "--rundir": ("rundir", lambda option, text: text),
+    "--xauthuser": ("xauthuser", lambda option, text: text),
+    "--xauthname": ("xauthuser", lambda option, text: text),  # libreswan's spelling
+    "--xauthpass": ("xauthpass", lambda option, text: text),
 }
 
 _END_NAMES = ("left end", "right end (after --to)")
@@ -320,6 +353,8 @@ class _Parser:
     keyid: str | None = None
     pubkeyrsa: str | None = None
     rundir: str | None = None
+    xauthuser: str | None = None
+    xauthpass: str | None = None
     ctlbase: str | None = None
     debug_options: list[list[str | None]] = field(default_factory=list)
     impair_arguments: list[list[str]] = field(default_factory=list)
@@ -517,7 +552,7 @@ class _Parser:
                                   "--rekey-ike or --rekey-child")
         as_json = "--json" in self.flags
         if as_json and not self.operations & set(STATUS_OPERATIONS):
-            raise WhackUsageError("--json goes with --status, --showstates or --trafficstatus")
+            raise WhackUsageError("--json goes with --status, --showstates, --trafficstatus or --globalstatus")
 
         def wanted(option: str) -> bool:
             return option in self.operations
@@ -540,8 +575,8 @@ class _Parser:
             actions.append({"action": "deletestate", "serial": self.deletestate})
         if description is not None:
             actions.append({"action": "add", "connection": description})
-        for option in ("--listen", "--unlisten", "--rereadsecrets"):
-            if wanted(option):
+        for option in ("--listen", "--unlisten", "--rereadsecrets", "--rereadcerts"):
+            if wanted(option) or (wanted("--rereadall") and option.startswith("--reread")):
                 actions.append({"action": option[2:]})
         for option in ("--route", "--unroute", "--initiate", "--terminate", "--rekey-ike",
                        "--rekey-child"):
@@ -549,16 +584,28 @@ class _Parser:
                 action: dict[str, Any] = {"action": option[2:], "name": name}
                 if option in ("--initiate", "--rekey-ike", "--rekey-child"):
                     action["async"] = asynchronous
+                if option == "--initiate":
+                    action.update(self._xauth_credentials())
                 actions.append(action)
+        if not wanted("--initiate") and (self.xauthuser or self.xauthpass) is not None:
+            raise WhackUsageError("--xauthuser/--xauthpass go with --initiate")
         for option in STATUS_OPERATIONS:
             if wanted(option):
                 actions.append({"action": option[2:], "json": as_json})
+        for option in ("--listcerts", "--listcacerts", "--listcrls"):
+            if wanted(option):
+                actions.append({"action": option[2:]})
         if wanted("--shutdown"):
             actions.append({"action": "shutdown"})
         if self.name is not None and not adding and not self.operations & set(NAMED_OPERATIONS):
             raise WhackUsageError(f"--name {self.name}: nothing to do with it (give the "
                                   "connection form, --initiate, --terminate, --delete, ...)")
         return actions
+
+    def _xauth_credentials(self) -> dict[str, str]:
+        """--xauthuser/--xauthpass: what an IKEv1 XAUTH client answers the server with."""
+        given = {"xauthuser": self.xauthuser, "xauthpass": self.xauthpass}
+        return {key: value for key, value in given.items() if value is not None}
 
     def _key_actions(self) -> list[dict[str, Any]]:
         """--keyid ID [--pubkeyrsa KEY] [--addkey]: a key for ID (replacing its keys unless
@@ -608,8 +655,8 @@ class _Parser:
         for end in self.ends:
             for field_name in fields:
                 text = end.get(field_name)
-                if text is None or text == "%any":
-                    continue
+                if text is None or text == "%any" or text.startswith(("vhost:", "vnet:")):
+                    continue  # virtual subnets have no single family
                 version = ipaddress.ip_network(text, strict=False).version
                 option = f"--{field_name}"
                 if declared is not None and version != declared:

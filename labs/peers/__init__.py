@@ -6,6 +6,9 @@
 - ``python -m labs.peers``: the same for scenario scripts (see ``__main__``).
 
 Everything an instance writes (configuration, sockets, NSS database, logs, PID file) lives in
-its own directory, never in the /run that every namespace shares. ``labs/install_peers.sh``
-installs both peers.
+its own directory, never in the /run that every namespace shares. The same holds inside a
+User-Mode-Linux guest (kernel = "esp" scenarios), where both peers run unchanged: the guest's
+init gives it its own /dev, /run and the ESP modules, libreswan's updown finds ``ipsec`` on the
+PATH set here, and its dump directory is the instance directory (the guest has no
+/run/pluto). ``labs/install_peers.sh`` installs both peers.
 """

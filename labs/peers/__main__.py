@@ -2,6 +2,7 @@
 
     python -m labs.peers strongswan start SWANCTL.CONF   charon with its own strongswan.conf
     python -m labs.peers strongswan initiate NAME        the IKE SA only (childless)
+    python -m labs.peers strongswan initiate --child NAME   the IKE SA with Child SA NAME
     python -m labs.peers strongswan terminate NAME
     python -m labs.peers strongswan status               swanctl --list-sas, without times
     python -m labs.peers strongswan swanctl ARGS...      any swanctl command
@@ -46,7 +47,10 @@ def _strongswan(args: argparse.Namespace) -> list[str]:
                                      if not line.startswith("opening directory")]
     if args.action == "initiate":
         try:
-            peer.initiate_ike(args.name)
+            if args.child:
+                peer.initiate_child(args.name)
+            else:
+                peer.initiate_ike(args.name)
         except PeerError as e:
             # charon's IKE-level story of the attempt, without thread numbers or byte counts
             return [f"initiating {args.name} failed:"] + [
@@ -83,6 +87,8 @@ def parser() -> argparse.ArgumentParser:
     swan.add_parser("start").add_argument("file", type=Path, help="swanctl.conf")
     for action in ("initiate", "terminate"):
         swan.add_parser(action).add_argument("name")
+    swan.choices["initiate"].add_argument("--child", action="store_true",
+                                          help="the Child SA of that name too")
     swan.add_parser("status")
     swan.add_parser("swanctl")
     swan.add_parser("stop")

@@ -90,7 +90,8 @@ class Libreswan:
         argv = [str(libexec() / "pluto"), "--nofork", "--stderrlog", "--config", str(self.config),
                 "--secretsfile", str(self.secrets), "--rundir", str(self.rundir),
                 "--nssdir", str(self.nssdir), "--ipsecdir", str(self.directory),
-                "--nhelpers", "1"]
+                # its default dump directory is /run/pluto, absent in a UML guest's fresh /run
+                "--dumpdir", str(self.directory), "--nhelpers", "1"]
         for impair in impairs:
             argv += ["--impair", impair]
         ctl = self.rundir / "pluto.ctl"

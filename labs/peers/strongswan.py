@@ -161,6 +161,10 @@ class StrongSwan:
         swanctl streams charon's log of the attempt; PeerError carries it on failure."""
         return self.swanctl("--initiate", "--ike", name, "--timeout", str(timeout))
 
+    def initiate_child(self, name: str, timeout: int = 10) -> str:
+        """Bring up Child SA ``name`` (and its IKE SA, when there is none yet)."""
+        return self.swanctl("--initiate", "--child", name, "--timeout", str(timeout))
+
     def terminate_ike(self, name: str, timeout: int = 10) -> str:
         return self.swanctl("--terminate", "--ike", name, "--timeout", str(timeout))
 
@@ -181,6 +185,9 @@ def stable_sas(text: str) -> list[str]:
         line = re.sub(r"established \d+s ago(, (rekeying|reauth) in \d+s)*",
                       "established", line)
         line = re.sub(r"(installed|rekeying|expires) (in )?\d+s( ago)?", r"\1", line)
+        # Child SA lines: "in  c1d2e3f4,    380 bytes,     5 packets,     4s ago"
+        line = re.sub(r"^(\s+(?:in |out)) [0-9a-f]{8},", r"\1 SPISPI,", line)
+        line = re.sub(r"(packets),\s+\d+s ago", r"\1", line)
         line = re.sub(r"\s+$", "", line)
         if line:
             lines.append(line)

@@ -23,6 +23,13 @@ from pluto.config.ipsec_conf import Conn, IpsecConf
 from pluto.config.lexer import ConfigError
 from pluto.connections.builder import ConnectionError as BadConnection
 from pluto.connections.builder import build_connection
+from pluto.connections.virtual_private import (
+    VirtualPrivateError,
+    is_virtual,
+    parse_virtual_subnet,
+)
+from pluto.connections.xauth_modecfg import END_KEYS as XAUTH_MODECFG_KEYS
+from pluto.kernel.volume_limits import LimitError, parse_count
 
 _TRUE = ("yes", "y", "true", "on")
 _FALSE = ("no", "n", "false", "off")
@@ -77,6 +84,7 @@ _KEYWORDS_OF_OPTION = {
     "--ipseclifetime": ("salifetime",), "--rekeymargin": ("rekeymargin",),
     "--rekeyfuzz": ("rekeyfuzz",), "--keyingtries": ("keyingtries",),
     "--rekeymargin/--rekeyfuzz": ("rekeymargin", "rekeyfuzz"),
+    "--ipsec-max-bytes": ("ipsec-max-bytes",), "--ipsec-max-packets": ("ipsec-max-packets",),
 }
 
 
@@ -149,6 +157,15 @@ class _Translator:
             raise self.fail(key, "not a count (a number; 0 or %forever: keep trying)")
         return int(value)
 
+    def volume(self, key: str, *, bytes_: bool) -> int | None:
+        value = self.text(key)
+        if value is None:
+            return None
+        try:
+            return parse_count(value, bytes_=bytes_)
+        except LimitError as err:
+            raise self.fail(key, str(err)) from None
+
     def percent(self, key: str) -> int | None:
         value = self.text(key)
         if value is None:
@@ -167,8 +184,15 @@ class _Translator:
         return int(value)
 
     def subnet(self, key: str, text: str) -> str:
-        if text.startswith(("vhost:", "vnet:")):
-            raise self.fail(key, "virtual subnets (vhost:, vnet:) are not implemented yet")
+        if is_virtual(text):
+            if key.endswith("subnets"):
+                raise self.fail(key, "virtual subnets (vhost:, vnet:) go in leftsubnet= or "
+                                "rightsubnet=, not in a list")
+            try:
+                parse_virtual_subnet(text)
+            except VirtualPrivateError as err:
+                raise self.fail(key, str(err)) from None
+            return text  # the builder makes it the end's virtual subnet
         if text == "%no" or text == "%priv":
             raise self.fail(key, f"{text} is not implemented yet")
         try:
@@ -235,6 +259,9 @@ class _Translator:
             "rekeyfuzz": self.percent("rekeyfuzz"),
             "keyingtries": self.count("keyingtries"),
             "rekey": self.flag("rekey"),
+            "aggressive": self.flag("aggressive"),
+            "ipsec_max_bytes": self.volume("ipsec-max-bytes", bytes_=True),
+            "ipsec_max_packets": self.volume("ipsec-max-packets", bytes_=False),
             "dpddelay": self.duration("dpddelay"),
             "dpdtimeout": self.duration("dpdtimeout"),
             "dpdaction": self.word("dpdaction", {"hold": "hold", "clear": "clear",
@@ -243,6 +270,7 @@ class _Translator:
             "encapsulation": self.word("encapsulation", {"yes": "yes", "no": "no",
                                                          "auto": "auto"}),
             "narrowing": self.flag("narrowing"),
+            "modecfgpull": self.flag("modecfgpull"),
             "auto": self.auto() if self.text("auto") is not None else None,
         }
         desc.update({key: value for key, value in optional.items() if value is not None})
@@ -253,7 +281,8 @@ class _Translator:
         if host is None:
             raise self.fail(side, f"the conn has no {side}= (an IP address or %any)")
         end: dict[str, Any] = {"host": host}
-        for key in ("id", "nexthop", "updown", "sourceip", "protoport", "cert", "rsasigkey"):
+        for key in ("id", "nexthop", "updown", "sourceip", "protoport", "cert", "rsasigkey",
+                    "ca", "sendcert", *XAUTH_MODECFG_KEYS):
             value = self.text(side + key)
             if value is not None:
                 end[key] = value

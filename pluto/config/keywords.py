@@ -10,12 +10,16 @@ SETUP_KEYWORDS = frozenset({
     "plutodebug", "ikev1-policy", "uniqueids", "virtual-private", "virtual_private", "listen",
     "interfaces", "keep-alive", "keep_alive", "nhelpers", "protostack", "logfile", "logappend",
     "rundir", "secretsfile", "ikeport", "nat-ikeport",
+    "ddos-mode", "ddos-ike-threshold", "max-halfopen-ike", "certdir", "crl-strict",
 })
 
 # Keywords written with a "left" or "right" prefix.
 END_KEYWORDS = frozenset({
     "", "id", "subnet", "subnets", "nexthop", "updown", "protoport", "sourceip", "cert",
-    "rsasigkey", "auth", "ikeport",
+    "rsasigkey", "auth", "ikeport", "ca", "sendcert",
+    # IKEv1 XAUTH / Mode Config (pluto/connections/xauth_modecfg.py)
+    "xauthserver", "xauthclient", "xauthusername", "modecfgserver", "modecfgclient",
+    "addresspool",
 })
 
 CONN_KEYWORDS = frozenset({
@@ -23,6 +27,8 @@ CONN_KEYWORDS = frozenset({
     "type", "pfs", "compress", "ikelifetime", "salifetime", "ipsec-lifetime", "lifetime",
     "keylife", "rekey", "rekeymargin", "margintime", "rekeyfuzz", "keyingtries", "dpddelay",
     "dpdtimeout", "dpdaction", "encapsulation", "narrowing", "auto",
+    "ipsec-max-bytes", "ipsec-max-packets", "aggressive", "aggrmode",
+    "modecfgpull",
 }) | {side + key for side in ("left", "right") for key in END_KEYWORDS}
 
 # Several spellings of one setting: the value in a conn is the first of these found; two of
@@ -31,6 +37,7 @@ CONN_ALIASES = {
     "salifetime": ("salifetime", "ipsec-lifetime", "lifetime", "keylife"),
     "rekeymargin": ("rekeymargin", "margintime"),
     "esp": ("esp", "phase2alg"),
+    "aggressive": ("aggressive", "aggrmode"),  # aggrmode: libreswan's older spelling
 }
 SETUP_ALIASES = {
     "virtual-private": ("virtual-private", "virtual_private"),

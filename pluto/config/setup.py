@@ -18,8 +18,13 @@ logfile, logappend  ``--logfile FILE``; logappend=no empties the file at start
 rundir, secretsfile ``--rundir DIR``, ``--secretsfile FILE``
 ikeport, nat-ikeport ``--ikeport N``, ``--natikeport N`` (libreswan 4 keywords)
 ikev1-policy        --ikev1-policy: accept, drop (the default) or reject IKEv1
-virtual-private     checked and kept; vhost:/vnet: subnets are not implemented yet
+virtual-private     ``--virtual-private``: what vhost:%priv/vnet:%priv ends accept
 keep-alive          --keep-alive: seconds between NAT-T keepalives
+certdir             ``--certdir DIR``: the certificate store (pluto/certs/store.py)
+crl-strict          ``--crl-strict`` for yes
+ddos-mode           ``--ddos-mode``: auto (cookies past the threshold), busy, unlimited
+ddos-ike-threshold  ``--ddos-ike-threshold N``: half-open IKE SAs before cookies (auto)
+max-halfopen-ike    ``--max-halfopen-ike N``: half-open IKE SAs answered at all
 ==================  =======================================================================
 """
 
@@ -31,6 +36,7 @@ from dataclasses import dataclass, field
 
 from pluto.config.ipsec_conf import IpsecConf
 from pluto.config.lexer import ConfigError, Setting
+from pluto.connections.virtual_private import VirtualPrivateError, parse_virtual_private
 from pluto.debug_options import OptionError, extract
 
 _TRUE = ("yes", "y", "true", "on")
@@ -91,9 +97,11 @@ def setup_of(conf: IpsecConf) -> Setup:
         elif word not in ("xfrm", "netkey", "auto"):
             raise _bad(stack, "expected none (in memory), xfrm, netkey or auto")
     for key, option in (("logfile", "--logfile"), ("rundir", "--rundir"),
-                        ("secretsfile", "--secretsfile")):
+                        ("secretsfile", "--secretsfile"), ("certdir", "--certdir")):
         if (setting := get(key)) is not None:
             args += [option, setting.value]
+    if (strict := get("crl-strict")) is not None and _flag(strict):
+        args.append("--crl-strict")
     if (appending := get("logappend")) is not None:
         setup.logappend = _flag(appending)
     if (port := get("ikeport")) is not None:
@@ -107,28 +115,27 @@ def setup_of(conf: IpsecConf) -> Setup:
         args += ["--ikev1-policy", setup.ikev1_policy]
     if (private := get("virtual-private")) is not None:
         setup.virtual_private = _virtual_private(private)
-        setup.notes.append("virtual-private is stored; vhost:/vnet: subnets that use it are "
-                           "not implemented yet")
+        args += ["--virtual-private", ",".join(setup.virtual_private)]
     if (keep_alive := get("keep-alive")) is not None:
         setup.keep_alive = _number(keep_alive, 1, 86400)
         args += ["--keep-alive", str(setup.keep_alive)]
+    if (ddos := get("ddos-mode")) is not None:
+        if ddos.value.lower() not in ("auto", "busy", "unlimited"):
+            raise _bad(ddos, "expected auto, busy or unlimited")
+        args += ["--ddos-mode", ddos.value.lower()]
+    for key in ("ddos-ike-threshold", "max-halfopen-ike"):
+        if (limit := get(key)) is not None:
+            args += [f"--{key}", str(_number(limit, 1, 10**9))]
     return setup
 
 
 def _virtual_private(setting: Setting) -> list[str]:
     """``%v4:198.18.0.0/15,%v4:!198.18.1.0/24,%v6:...``: each checked, kept as written."""
-    items = [w for w in re.split(r"[\s,]+", setting.value) if w]
-    for item in items:
-        family, _, network = item.partition(":")
-        network = network.removeprefix("!")
-        try:
-            parsed = ipaddress.ip_network(network, strict=True)
-        except ValueError:
-            parsed = None
-        if family not in ("%v4", "%v6") or parsed is None \
-                or parsed.version != int(family[2]):
-            raise _bad(setting, f"'{item}' is not %v4:NET, %v6:NET or %vN:!NET")
-    return items
+    try:
+        parse_virtual_private(setting.value)
+    except VirtualPrivateError as err:
+        raise _bad(setting, str(err)) from None
+    return [w for w in re.split(r"[\s,]+", setting.value) if w]
 
 
 def _flag(setting: Setting) -> bool:

@@ -53,7 +53,10 @@ def load_connections(core: WhackCore, conf: IpsecConf, log) -> list[str]:
             reply = LoggedReply()
             core.whack([{"action": "add", "connection": desc}], reply)
             if reply.rc:
-                continue  # the core has logged why
+                # the core has logged why; say which file the refused conn came from
+                why = reply.lines[-1][1] if reply.lines else f"error {reply.rc}"
+                log(f"{conf.path}: conn {conn.name} not loaded: {why}")
+                continue
             added.append(name)
             if auto == "route":
                 core.whack([{"action": "route", "name": name}], LoggedReply())

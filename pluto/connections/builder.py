@@ -22,6 +22,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+from pluto.certs.config import CertConfigError, end_ca, end_sendcert
 from pluto.connections.connection import (
     AUTO,
     DPD_ACTIONS,
@@ -37,8 +38,18 @@ from pluto.connections.connection import (
     Policy,
 )
 from pluto.connections.ids import Identity, IdentityError, parse_identity
+from pluto.connections.virtual_private import (
+    VirtualPrivateError,
+    VirtualSubnet,
+    is_virtual,
+    parse_virtual_subnet,
+)
+from pluto.connections.xauth_modecfg import END_KEYS as XAUTH_MODECFG_KEYS
+from pluto.connections.xauth_modecfg import XauthModecfg
+from pluto.connections.xauth_modecfg import end_options as xauth_end_options
 from pluto.crypto.hostkey import HostKeyError, parse_public_key
 from pluto.crypto.proposals import ProposalError, parse_ah, parse_esp, parse_ike
+from pluto.kernel.volume_limits import MAX_OPERATIONS
 
 IKE_LIFETIME_MAXIMUM = 86400  # libreswan: IKE_SA_LIFETIME_MAXIMUM, one day
 IPSEC_LIFETIME_MAXIMUM = 86400  # libreswan: IPSEC_SA_LIFETIME_MAXIMUM, one day
@@ -51,28 +62,33 @@ _TOP_KEYS = frozenset({
     "name", "left", "right", "auth", "encrypt", "authenticate", "tunnel", "pfs", "compress",
     "disablearrivalcheck", "ikev2", "ike", "esp", "ikelifetime", "ipseclifetime", "rekeymargin",
     "rekeyfuzz", "keyingtries", "rekey", "host_family", "client_family",
+    "ipsec_max_bytes", "ipsec_max_packets",
     # issue 4: keys only ipsec.conf sets (whack's connection form has no options for them)
     "shunt", "dpddelay", "dpdtimeout", "dpdaction", "encapsulation", "narrowing", "auto",
+    "aggressive",  # issue 8: IKEv1 Aggressive Mode (whack --aggressive, aggressive=yes)
+    "modecfgpull",  # issue 8: an IKEv1 Mode Config client asks for its address
 })
 _END_KEYS = frozenset({"host", "id", "ikeport", "nexthop", "client", "updown",
-                       "sourceip", "protoport", "cert", "rsasigkey", "auth"})
+                       "sourceip", "protoport", "cert", "rsasigkey", "auth", "ca", "sendcert",
+                       *XAUTH_MODECFG_KEYS})
 
 # The whack option that sets each key, for messages.
 _OPTION = {
     "name": "--name", "auth": "--psk/--rsasig", "encrypt": "--encrypt",
     "authenticate": "--authenticate", "tunnel": "--tunnel", "pfs": "--pfs",
     "compress": "--compress", "disablearrivalcheck": "--disablearrivalcheck",
-    "ikev2": "--ikev2/--ikev1", "ike": "--ike", "esp": "--esp",
+    "ikev2": "--ikev2/--ikev1", "ike": "--ike", "esp": "--esp", "aggressive": "--aggressive",
     "ikelifetime": "--ikelifetime", "ipseclifetime": "--ipseclifetime",
     "rekeymargin": "--rekeymargin", "rekeyfuzz": "--rekeyfuzz", "keyingtries": "--keyingtries",
     "rekey": "--dontrekey", "host_family": "--ipv4/--ipv6",
+    "ipsec_max_bytes": "--ipsec-max-bytes", "ipsec_max_packets": "--ipsec-max-packets",
     "client_family": "--tunnelipv4/--tunnelipv6",
     "host": "--host", "id": "--id", "ikeport": "--ikeport", "nexthop": "--nexthop",
     "client": "--client", "updown": "--updown",
     # Keys without a whack option are named by their ipsec.conf keyword.
     "shunt": "type", "dpddelay": "dpddelay", "dpdtimeout": "dpdtimeout",
     "dpdaction": "dpdaction", "encapsulation": "encapsulation", "narrowing": "narrowing",
-    "auto": "auto",
+    "auto": "auto", "modecfgpull": "modecfgpull",
 }
 
 # authby= methods ipsec.conf knows that the daemon cannot use yet.
@@ -122,10 +138,8 @@ def not_implemented(conn: Connection) -> list[str]:
     """
     problems: list[str] = []
     for side, end in (("left", conn.left), ("right", conn.right)):
-        if end.cert is not None:
-            problems.append(f"{side}cert: certificates are not implemented yet "
-                            f"({LATER_CERTS})")
-        if end.rsasigkey is not None and end.rsasigkey.startswith("%"):
+        if end.rsasigkey is not None and end.rsasigkey.startswith("%") \
+                and not (end.rsasigkey == "%cert" and end.cert is not None):
             problems.append(f"{side}rsasigkey={end.rsasigkey}: keys from certificates or DNS "
                             f"are not implemented yet ({LATER_CERTS})")
         if end.auth is not None and end.auth != conn.policy.auth.value:
@@ -144,10 +158,12 @@ def not_implemented(conn: Connection) -> list[str]:
 
 
 def legacy_not_implemented(conn: Connection) -> list[str]:
-    """AH: whack accepts it, the exchanges cannot do it yet. (RSA signatures work: issue 9.)"""
+    """AH: whack accepts it, only IKEv1's Quick Mode can do it so far (issue 8).
+    (RSA signatures work: issue 9.)"""
     problems = []
-    if conn.policy.authenticate:
-        problems.append("phase2=ah (--authenticate): AH is not implemented yet")
+    if conn.policy.authenticate and conn.policy.ikev2:
+        problems.append("phase2=ah (--authenticate): AH with IKEv2 is not implemented yet "
+                        "(IKEv1, ikev2=no, negotiates it)")
     return problems
 
 
@@ -182,7 +198,8 @@ class _Builder:
                           encapsulation=self.choice("encapsulation", ("auto", "yes", "no"))
                           or "auto",
                           narrowing=self.optional_flag("narrowing"),
-                          auto=self.choice("auto", AUTO))
+                          auto=self.choice("auto", AUTO),
+                          modecfgpull=self.flag("modecfgpull", False))
 
     # -- name and ends ------------------------------------------------------------------
 
@@ -215,17 +232,21 @@ class _Builder:
         host, any_family = _host(raw.get("host"), side)
         nexthop_text = raw.get("nexthop")
         default_route = isinstance(nexthop_text, str) and nexthop_text.strip() == "%defaultroute"
+        virtual = _virtual(raw.get("client"))
         end = End(host=host, id=_identity(raw.get("id")),
                   ikeport=500 if raw.get("ikeport") is None else _port(raw["ikeport"]),
                   nexthop=None if default_route else _nexthop(nexthop_text),
-                  client=_client(raw.get("client")),
+                  client=None if virtual else _client(raw.get("client")),
                   updown=_updown(raw.get("updown")),
                   sourceip=_sourceip(raw.get("sourceip"), side),
                   protoport=_protoport(raw.get("protoport"), side),
                   cert=_end_text(raw.get("cert"), side, "cert"),
+                  ca=_cert_keyword(end_ca, raw.get("ca"), side),
+                  sendcert=_cert_keyword(end_sendcert, raw.get("sendcert"), side),
                   rsasigkey=_rsasigkey(raw.get("rsasigkey"), side),
                   auth=_end_auth(raw.get("auth"), side),
-                  nexthop_default_route=default_route)
+                  nexthop_default_route=default_route,
+                  v1cfg=_v1cfg(raw, side), virtual=virtual)
         if any_family is not None:
             self.any_families[side] = any_family
         return end
@@ -308,9 +329,11 @@ class _Builder:
         authenticate = self.flag("authenticate", defaults.authenticate)
         # --authenticate alone asks for AH: ESP is then off unless asked for explicitly.
         encrypt = self.flag("encrypt", defaults.encrypt and not authenticate)
-        if encrypt and authenticate:
+        ikev2 = self.flag("ikev2", defaults.ikev2)
+        if encrypt and authenticate and ikev2:
+            # IKEv2 has no bundles (RFC 7296 §3.3); IKEv1 negotiates ESP+AH (issue 8)
             raise ConnectionError("--encrypt/--authenticate: choose ESP (--encrypt) or AH "
-                                  "(--authenticate), not both")
+                                  "(--authenticate), not both (ESP+AH needs IKEv1, --ikev1)")
         if not encrypt and not authenticate:
             raise ConnectionError("--encrypt/--authenticate: the connection needs ESP "
                                   "(--encrypt) or AH (--authenticate)")
@@ -320,7 +343,8 @@ class _Builder:
                       compress=self.flag("compress", defaults.compress),
                       disablearrivalcheck=self.flag("disablearrivalcheck",
                                                     defaults.disablearrivalcheck),
-                      ikev2=self.flag("ikev2", defaults.ikev2))
+                      ikev2=ikev2,
+                      aggressive=self.flag("aggressive", defaults.aggressive))
 
     def check_transport(self, policy: Policy, left: End, right: End) -> None:
         if policy.tunnel:
@@ -335,9 +359,16 @@ class _Builder:
         ike = self.proposal_text("ike")
         esp = self.proposal_text("esp")
         try:
-            parse_ike(ike)
+            parsed = parse_ike(ike)
         except ProposalError as err:
             raise ConnectionError(f"--ike: {err}") from None
+        if policy.aggressive:  # issue 8: one KE payload in AI1, so one group (as libreswan)
+            if policy.ikev2:
+                raise ConnectionError("--aggressive: Aggressive Mode is IKEv1 only (--ikev1)")
+            groups = {k.fqn for p in parsed for k in p.ke if not k.is_none}
+            if ike is not None and len(groups) != 1:
+                raise ConnectionError(f"--ike: IKEv1 Aggressive Mode needs exactly one DH "
+                                      f"group, not {len(groups)} ({'+'.join(sorted(groups))})")
         try:
             if policy.encrypt:
                 parse_esp(esp, pfs=policy.pfs)
@@ -404,7 +435,20 @@ class _Builder:
                       f"reducing rekeymargin to {_secs(reduced)} seconds")
             margin = reduced
         return Lifetimes(ike=ike, ipsec=ipsec, rekeymargin=margin, rekeyfuzz=float(fuzz),
-                         keyingtries=tries, rekey=rekey)
+                         keyingtries=tries, rekey=rekey,
+                         ipsec_max_bytes=self.volume("ipsec_max_bytes"),
+                         ipsec_max_packets=self.volume("ipsec_max_packets"))
+
+    def volume(self, key: str) -> int:
+        """A byte or packet limit: 1 to 2^63 (pluto/kernel/volume_limits.py); 0: none."""
+        value = self.desc.get(key)
+        if value is None:
+            return 0
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConnectionError(f"{_OPTION[key]}: expected a whole number, not {value!r}")
+        if not 1 <= value <= MAX_OPERATIONS:
+            raise ConnectionError(f"{_OPTION[key]}: {value} is not between 1 and 2^63")
+        return value
 
     def seconds(self, key: str, default: float, *, positive: bool) -> float:
         value = self.desc.get(key)
@@ -520,6 +564,16 @@ def _client(value: Any) -> IPNetwork | None:
     raise ConnectionError(f"--client: '{text}' has host bits set; did you mean {network}?")
 
 
+def _virtual(value: Any) -> VirtualSubnet | None:
+    """A ``vhost:``/``vnet:`` client (the peer's claim behind a NAT), else None."""
+    if not isinstance(value, str) or not is_virtual(value.strip()):
+        return None
+    try:
+        return parse_virtual_subnet(value.strip())
+    except VirtualPrivateError as err:
+        raise ConnectionError(f"--client: {err}") from None
+
+
 def _updown(value: Any) -> str | None:
     if value is None:
         return None
@@ -569,12 +623,27 @@ def _protoport(value: Any, side: str) -> tuple[int, int] | None:
     return proto, port
 
 
+def _cert_keyword(check: Callable[[Any, str], Any], value: Any, side: str) -> Any:
+    """leftca/leftsendcert, checked by pluto/certs/config.py."""
+    try:
+        return check(value, side)
+    except CertConfigError as err:
+        raise ConnectionError(str(err)) from None
+
+
 def _end_text(value: Any, side: str, key: str) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str) or not value.strip():
         raise ConnectionError(f"{side}{key}: expected a non-empty string, not {value!r}")
     return value.strip()
+
+
+def _v1cfg(raw: dict, side: str) -> XauthModecfg:
+    try:
+        return xauth_end_options(raw, side)
+    except ValueError as err:
+        raise ConnectionError(str(err)) from None
 
 
 def _rsasigkey(value: Any, side: str) -> str | None:

@@ -16,6 +16,8 @@ import ipaddress
 from dataclasses import dataclass, field, replace
 
 from pluto.connections.ids import Identity
+from pluto.connections.virtual_private import VirtualSubnet
+from pluto.connections.xauth_modecfg import XauthModecfg
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -51,10 +53,17 @@ class End:
     # builder refuses the ones the daemon cannot act on yet.
     sourceip: IPAddress | None = None  # leftsourceip: the kernel part is issue 5
     protoport: tuple[int, int] | None = None  # leftprotoport (protocol, port); None: all
-    cert: str | None = None  # leftcert (issue 9)
+    cert: str | None = None  # leftcert: a nickname in the certificate store (pluto/certs)
+    ca: str | None = None  # leftca: a CA's DN, or %same (the other end's); None: any CA
+    sendcert: str = "sendifasked"  # leftsendcert: always, sendifasked or never
     rsasigkey: str | None = None  # leftrsasigkey, as written
     auth: str | None = None  # leftauth; None: as the connection's authby
     nexthop_default_route: bool = False  # leftnexthop=%defaultroute (resolved by issue 5)
+    # IKEv1 XAUTH / Mode Config roles (leftxauthserver=, rightaddresspool=, ...)
+    v1cfg: XauthModecfg = field(default_factory=XauthModecfg)
+    # rightsubnet=vhost:%priv / vnet:...: the client the peer may claim (its address behind a
+    # NAT), accepted by the responder's narrowing; an instance's client is its accepted claim.
+    virtual: VirtualSubnet | None = None
 
     @property
     def host_is_any(self) -> bool:
@@ -83,6 +92,10 @@ class Lifetimes:
     rekeyfuzz: float = 100.0  # percent
     keyingtries: int = 0  # 0: keep trying forever
     rekey: bool = True
+    # ipsec-max-bytes= / ipsec-max-packets=: a Child SA's hard limits (0: none); the soft
+    # limits come from pluto/kernel/volume_limits.py
+    ipsec_max_bytes: int = 0
+    ipsec_max_packets: int = 0
 
 
 @dataclass(frozen=True)
@@ -95,6 +108,7 @@ class Policy:
     compress: bool = False
     disablearrivalcheck: bool = False
     ikev2: bool = True
+    aggressive: bool = False  # IKEv1 Aggressive Mode instead of Main Mode (aggressive=yes)
 
 
 @dataclass(frozen=True)
@@ -125,6 +139,7 @@ class Connection:
     encapsulation: str = "auto"  # UDP encapsulation of ESP: auto, yes (forced), no
     narrowing: bool | None = None  # narrowing=yes|no; None: not said
     auto: str | None = None  # what pluto --config does at start-up (one of AUTO)
+    modecfgpull: bool = False  # IKEv1 Mode Config: the client asks (else the server pushes)
 
     @property
     def oriented(self) -> bool:

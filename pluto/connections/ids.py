@@ -1,5 +1,7 @@
 """Identities as pluto(8) writes them: ``@fqdn``, ``user@fqdn``, an IP address, ``@#hex``
-(key ID), ``%any`` (match anything) and ``%fromcert`` (filled in from a certificate later).
+(key ID), ``%any`` (match anything), ``%fromcert`` (our end: the certificate's subject; the
+peer's end: any ID its certificate vouches for) and distinguished names
+(``C=CA, O=Example, CN=east``, ID_DER_ASN1_DN, compared as DNs: see pluto/certs/dn.py).
 
 An :class:`Identity` knows its IKE ID type and the payload bytes, prints back in the manual's
 form, and can tell whether a received identity matches it (``%any`` matches everything).
@@ -26,6 +28,11 @@ class Identity:
     def is_any(self) -> bool:
         return self.type is None
 
+    @property
+    def is_fromcert(self) -> bool:
+        """``%fromcert``: matches any ID (the certificate check then decides)."""
+        return self.type is None and self.data == FROMCERT_MARK
+
     def matches(self, other: Identity) -> bool:
         """Does the received identity ``other`` satisfy this configured one?"""
         if self.is_any:
@@ -33,11 +40,15 @@ class Identity:
         if self.type in (IdType.ID_FQDN, IdType.ID_RFC822_ADDR):
             # DNS names compare without regard to case (RFC 4343).
             return self.type == other.type and self.data.lower() == other.data.lower()
+        if self.type == IdType.ID_DER_ASN1_DN:
+            return other.type == IdType.ID_DER_ASN1_DN and _same_dn_bytes(self.data, other.data)
         return self.type == other.type and self.data == other.data
 
     def __str__(self) -> str:
         if self.type is None:
-            return "%any"
+            return "%fromcert" if self.data == FROMCERT_MARK else "%any"
+        if self.type == IdType.ID_DER_ASN1_DN:
+            return _dn_text(self.data)
         if self.type in (IdType.ID_IPV4_ADDR, IdType.ID_IPV6_ADDR):
             return str(ipaddress.ip_address(self.data))
         if self.type == IdType.ID_FQDN:
@@ -65,10 +76,44 @@ class Identity:
             raise IdentityError("ID_IPV4_ADDR is not 4 bytes")
         if kind == IdType.ID_IPV6_ADDR and len(data) != 16:
             raise IdentityError("ID_IPV6_ADDR is not 16 bytes")
+        if kind == IdType.ID_DER_ASN1_DN:
+            from pluto.certs.dn import DnError, dn_from_der
+
+            try:
+                dn_from_der(bytes(data))
+            except DnError as err:
+                raise IdentityError(str(err)) from None
         return cls(kind, bytes(data))
 
+    @classmethod
+    def from_dn(cls, name) -> Identity:
+        """The ID_DER_ASN1_DN of an x509.Name (a certificate's subject, as encoded there)."""
+        return cls(IdType.ID_DER_ASN1_DN, name.public_bytes())
 
+
+FROMCERT_MARK = b"%fromcert"
 ANY = Identity(None)
+FROMCERT = Identity(None, FROMCERT_MARK)
+
+
+def _same_dn_bytes(one: bytes, other: bytes) -> bool:
+    from pluto.certs.dn import DnError, dn_from_der, same_dn
+
+    if one == other:
+        return True
+    try:
+        return same_dn(dn_from_der(one), dn_from_der(other))
+    except DnError:
+        return False
+
+
+def _dn_text(data: bytes) -> str:
+    from pluto.certs.dn import DnError, dn_from_der, format_dn
+
+    try:
+        return format_dn(dn_from_der(data))
+    except DnError:
+        return f"ID_DER_ASN1_DN:{data.hex()}"
 
 
 def parse_identity(text: str) -> Identity:
@@ -78,6 +123,8 @@ def parse_identity(text: str) -> Identity:
         raise IdentityError("empty identity")
     if text in ("%any", "%any6"):
         return ANY
+    if text == "%fromcert":
+        return FROMCERT
     if text == "%null":
         return Identity(IdType.ID_NULL)
     if text.startswith("@#"):
@@ -95,9 +142,14 @@ def parse_identity(text: str) -> Identity:
         return Identity.from_address(ipaddress.ip_address(text))
     except ValueError:
         pass
+    if "=" in text:  # before user@fqdn: a DN may hold E=user@example
+        from pluto.certs.dn import DnError, parse_dn
+
+        try:
+            return Identity.from_dn(parse_dn(text))
+        except DnError as err:
+            raise IdentityError(f"identity '{text}': {err}") from None
     if "@" in text:
         return Identity(IdType.ID_RFC822_ADDR, text.encode())
-    if "=" in text:
-        raise IdentityError(f"identity '{text}': distinguished names need certificates (issue 9)")
     # libreswan would resolve a bare host name; we do not do DNS, so say how to write it.
     raise IdentityError(f"identity '{text}': write a name as @{text}, or give an IP address")

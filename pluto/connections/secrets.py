@@ -11,8 +11,9 @@ The file format is libreswan's ipsec.secrets(5):
 - ``ID ... : RSA { Modulus: 0x... PublicExponent: 0x... PrivateExponent: 0x... Prime1: ...
   Prime2: ... Exponent1: ... Exponent2: ... Coefficient: ... }`` (values ``0x`` hex or ``0s``
   base64; the key is checked and Exponent1/2 and Coefficient are computed when left out), or
-  ``: RSA { ckaid=HEX }`` / ``: RSA "nickname"``, references to a key in a store (kept; the
-  store itself comes with certificates, issue 9);
+  ``: RSA { ckaid=HEX }`` / ``: RSA "nickname"``, references to a key in a store (kept);
+- ``: RSA FILE ["password"]``, ``: ECDSA FILE ["password"]``, ``: P12 FILE ["password"]``: keys
+  and PKCS#12 bundles for the certificate store (pluto/certs/store.py);
 - ``@user : XAUTH "password"``: an XAUTH user's password;
 - ``include FILE`` reads more files (a glob; relative names are relative to the including
   file's directory).
@@ -44,12 +45,13 @@ from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from pluto.certs.store import KeyFile
 from pluto.connections.ids import Identity, IdentityError, parse_identity
 from pluto.packet.ikev2_types import IdType
 
 MAX_INCLUDE_DEPTH = 10
 WEAK_PSK_LENGTH = 8  # libreswan warns about shorter quoted secrets
-_LATER_KINDS = frozenset({"ECDSA", "PPKS", "NULL", "PIN"})
+_LATER_KINDS = frozenset({"PPKS", "NULL", "PIN"})
 # The fields of an RSA private key written out in full, as libreswan's old format names them.
 _RSA_FIELDS = ("Modulus", "PublicExponent", "PrivateExponent", "Prime1", "Prime2",
                "Exponent1", "Exponent2", "Coefficient")
@@ -116,8 +118,9 @@ class Secrets:
 
     def __init__(self, entries: Iterable[PskEntry] = (), warnings: Iterable[str] = (),
                  warn: Warn | None = None, *, rsa_keys: Iterable[RsaKeyEntry] = (),
-                 xauth: Iterable[XauthEntry] = ()) -> None:
+                 xauth: Iterable[XauthEntry] = (), key_files: Iterable[KeyFile] = ()) -> None:
         self.entries: list[PskEntry] = list(entries)
+        self.key_files: list[KeyFile] = list(key_files)  # for the certificate store
         self.rsa_keys: list[RsaKeyEntry] = list(rsa_keys)
         self.xauth: list[XauthEntry] = list(xauth)
         self.warnings: list[str] = list(warnings)
@@ -225,11 +228,13 @@ class _Reader:
         self.entries: list[PskEntry] = []
         self.rsa_keys: list[RsaKeyEntry] = []
         self.xauth: list[XauthEntry] = []
+        self.key_files: list[KeyFile] = []
         self.warnings: list[str] = []
         self.warn_sink = warn
 
     def secrets(self, cls: type[Secrets], warn: Warn | None) -> Secrets:
-        return cls(self.entries, self.warnings, warn, rsa_keys=self.rsa_keys, xauth=self.xauth)
+        return cls(self.entries, self.warnings, warn, rsa_keys=self.rsa_keys, xauth=self.xauth,
+                   key_files=self.key_files)
 
     def warn(self, text: str) -> None:
         self.warnings.append(text)
@@ -283,8 +288,13 @@ class _Reader:
         if not rest:
             raise SecretsError(f"{where}: nothing after ':' (expected PSK)")
         kind = rest[0].upper()
-        if kind in _LATER_KINDS:
+        names_file = len(rest) > 1 and rest[1][0] not in "{\"'"
+        if kind in _LATER_KINDS or (kind == "ECDSA" and not names_file):
+            # ECDSA { ckaid=... } / "nickname": a key in an NSS database we do not have.
             self.warn(f"{where}: skipping {kind} secret (not supported yet)")
+            return
+        if kind == "P12" or (kind in ("RSA", "ECDSA") and names_file):
+            self.key_files.append(_key_file(kind, rest[1:], where))
             return
         if kind == "RSA":
             self.rsa_keys.append(_rsa_entry(ids, rest[1:], where))
@@ -330,6 +340,16 @@ class _Reader:
                 raise SecretsError(f"{where}: the PSK is empty")
             return psk
         raise SecretsError(f"{where}: the PSK must be a quoted string, 0x hex or 0s base64")
+
+
+def _key_file(kind: str, tokens: list[str], where: str) -> KeyFile:
+    """``: RSA|ECDSA|P12 FILE ["password"]``: a key (or PKCS#12 bundle) in a file, for the
+    certificate store (pluto/certs/store.py); the password is never shown."""
+    if not tokens or tokens[0][0] in "\"'{" or len(tokens) > 2 or (
+            len(tokens) == 2 and tokens[1][0] not in "\"'"):
+        raise SecretsError(f"{where}: {kind} needs a file name and optionally a quoted password")
+    password = tokens[1][1:-1].encode("utf-8") if len(tokens) == 2 else None
+    return KeyFile(kind, tokens[0], password, where)
 
 
 def _rsa_entry(ids: tuple[Identity, ...], tokens: list[str], where: str) -> RsaKeyEntry:

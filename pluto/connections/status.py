@@ -20,6 +20,7 @@ import ipaddress
 from pluto.connections.connection import AuthBy, Connection, End, Kind
 from pluto.connections.ids import Identity
 from pluto.crypto.proposals import format_proposals, parse_ah, parse_esp, parse_ike
+from pluto.kernel.volume_limits import format_limit
 
 IKE_PORT = 500
 
@@ -97,6 +98,8 @@ def policy_string(conn: Connection) -> str:
         parts.append("DISABLEARRIVALCHECK")
     if not conn.lifetimes.rekey:
         parts.append("DONT_REKEY")
+    if policy.aggressive:  # IKEv1 Aggressive Mode; libreswan names it after DONT_REKEY
+        parts.append("AGGRESSIVE")
     return "+".join(parts)
 
 
@@ -175,6 +178,12 @@ def _secs(value: float) -> str:
 
 def _lifetimes(conn: Connection) -> str:
     life = conn.lifetimes
-    return (f"ike_life: {_secs(life.ike)}s; ipsec_life: {_secs(life.ipsec)}s; "
+    # libreswan always shows ipsec_max_bytes/packets (2^63 by default); shown here only when
+    # set, so the status of connections without them keeps its shape.
+    volume = ""
+    if life.ipsec_max_bytes or life.ipsec_max_packets:
+        volume = (f"ipsec_max_bytes: {format_limit(life.ipsec_max_bytes, 'B')}; "
+                  f"ipsec_max_packets: {format_limit(life.ipsec_max_packets)}; ")
+    return (f"ike_life: {_secs(life.ike)}s; ipsec_life: {_secs(life.ipsec)}s; {volume}"
             f"rekey_margin: {_secs(life.rekeymargin)}s; rekey_fuzz: {_secs(life.rekeyfuzz)}%; "
             f"keyingtries: {life.keyingtries};")

@@ -12,6 +12,7 @@ the table instead of keeping an index that orientation would have to invalidate.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from pluto.connections.builder import ConnectionError
@@ -49,6 +50,22 @@ class ConnectionTable:
 
     def get_instance(self, name: str, number: int) -> Connection | None:
         return self._instances.get(name, {}).get(number)
+
+    def lookup(self, text: str) -> Connection | None:
+        """A connection as whack names it: ``NAME``, or an instance as logs show it,
+        ``"NAME"[N]`` or ``NAME[N]`` (what follows, such as the peer's address, is ignored
+        when it is that instance's)."""
+        found = self._named.get(text)
+        if found is not None:
+            return found
+        match = _INSTANCE_NAME.fullmatch(text.strip())
+        if match is None:
+            return None
+        name = match["quoted"] if match["quoted"] is not None else match["bare"]
+        instance = self.get_instance(name, int(match["number"]))
+        if instance is None or match["peer"] and match["peer"] != str(instance.that.host):
+            return None
+        return instance
 
     def instances_of(self, template: Connection) -> list[Connection]:
         return list(self._instances.get(template.name, {}).values())
@@ -141,6 +158,11 @@ class ConnectionTable:
         del instances[conn.instance_number]
         if not instances:
             del self._instances[conn.name]
+
+
+# "road"[1], road[1], "road"[1] 203.0.113.209
+_INSTANCE_NAME = re.compile(r'(?:"(?P<quoted>[^"]+)"|(?P<bare>[^"\s\[\]]+))'
+                            r"\[(?P<number>[0-9]{1,9})\](?:\s+(?P<peer>\S+))?")
 
 
 def _peer_id(conn: Connection) -> Identity | None:

@@ -367,6 +367,25 @@ def parse_proposals(protocol: str, text: str | None, *, allow_legacy: bool = Fal
     """
     if protocol not in PROTOCOLS:
         raise ValueError(f"unknown proposal protocol {protocol!r}")
+    if logger is None:
+        # Every IKE_SA_INIT and IKE_AUTH re-reads its connection's ike=/esp= (no logger: no
+        # debug lines to repeat); Proposals are frozen, so one parse per string is enough.
+        key = (protocol, text, allow_legacy, pfs)
+        cached = _PARSED.get(key)
+        if cached is None:
+            if len(_PARSED) >= _PARSED_MAX:
+                _PARSED.clear()
+            cached = _PARSED[key] = tuple(_parse(protocol, text, allow_legacy, pfs, None))
+        return list(cached)
+    return _parse(protocol, text, allow_legacy, pfs, logger)
+
+
+_PARSED: dict[tuple[str, str | None, bool, bool], tuple[Proposal, ...]] = {}
+_PARSED_MAX = 512
+
+
+def _parse(protocol: str, text: str | None, allow_legacy: bool, pfs: bool,
+           logger: Logger | None) -> list[Proposal]:
     parser = _Parser(protocol, allow_legacy, pfs, logger)
     if text is None:
         parser.debug(f"{protocol}= not set: using the defaults")

@@ -12,16 +12,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pluto.connections.connection import Connection
+from pluto.connections.virtual_private import VirtualPrivate, parse_virtual_private
 from pluto.crypto.rand import RandomSource
 
 # Modules that register their impairs: loaded now so that --impair knows every name.
 from pluto.engine import kernel_events, outcome, packet_impairs  # noqa: E402,F401,I001
+from pluto.engine.ddos import DdosGuard
 from pluto.engine.host import Clock, Endpoint, Transport, WhackReply, format_endpoint
 from pluto.engine.states import ChildSa, IkeSa, State, StateKind, StateTable
 from pluto.engine.timers import Timer, Timers
 from pluto.ikev2 import ike_auth, informational, messages  # noqa: E402,F401
 from pluto.impair import Impairs
-from pluto.log import Logger
+from pluto.log import Logger, rate_limited
 from pluto.whack_protocol import RC_LOG, RC_NEW_STATE
 
 
@@ -45,6 +47,23 @@ class CoreOptions:
     natikeport: int = 4500
     keep_alive: float = 20.0
     force_keepalive: bool = False
+    # Certificates (pluto/certs): the store's directory (None: none) and --crl-strict.
+    certdir: str | None = None
+    crl_strict: bool = False
+    # Denial of service (pluto/engine/ddos.py): libreswan's ddos-mode, ddos-ike-threshold and
+    # max-halfopen-ike, and a limit of half-open IKE SAs per peer address (0: none).
+    ddos_mode: str = "auto"
+    ddos_ike_threshold: int = 25_000
+    max_halfopen_ike: int = 50_000
+    max_halfopen_ike_per_peer: int = 16
+    # virtual-private: what a road warrior behind a NAT may claim as its client (vhost:%priv)
+    virtual_private: VirtualPrivate = field(default_factory=VirtualPrivate)
+
+    def __post_init__(self) -> None:
+        # The server's options carry virtual-private as written (pluto/main.py copies the
+        # fields by name): parse it here, once.
+        if isinstance(self.virtual_private, str):
+            self.virtual_private = parse_virtual_private(self.virtual_private)
 
 
 def _core_options(options: Any) -> CoreOptions:
@@ -59,7 +78,16 @@ def _core_options(options: Any) -> CoreOptions:
                        ikev1_policy=str(getattr(options, "ikev1_policy", "drop")),
                        natikeport=int(getattr(options, "natikeport", 4500)),
                        keep_alive=float(getattr(options, "keep_alive", 20.0)),
-                       force_keepalive=bool(getattr(options, "force_keepalive", False)))
+                       force_keepalive=bool(getattr(options, "force_keepalive", False)),
+                       certdir=getattr(options, "certdir", None),
+                       crl_strict=bool(getattr(options, "crl_strict", False)),
+                       ddos_mode=str(getattr(options, "ddos_mode", "auto")),
+                       ddos_ike_threshold=int(getattr(options, "ddos_ike_threshold", 25_000)),
+                       max_halfopen_ike=int(getattr(options, "max_halfopen_ike", 50_000)),
+                       max_halfopen_ike_per_peer=int(getattr(options,
+                                                             "max_halfopen_ike_per_peer", 16)),
+                       virtual_private=parse_virtual_private(
+                           str(getattr(options, "virtual_private", "") or "")))
 
 
 class Pluto:
@@ -72,10 +100,14 @@ class Pluto:
         self.rand = rand
         self.kernel = kernel
         self.transport = transport
-        self.logger = logger
+        # Drop notices are rate-limited: a flood of bad datagrams must not fill the disk.
+        self.logger = rate_limited(logger, clock.now)
         self.impairs = impairs if impairs is not None else Impairs()
         self.secrets = secrets
         self.options = _core_options(options)
+        self.ddos = DdosGuard(self.options.ddos_mode, self.options.ddos_ike_threshold,
+                              self.options.max_halfopen_ike,
+                              self.options.max_halfopen_ike_per_peer)
         self.connections = ConnectionTable()
         self.states = StateTable()
         self.timers = Timers()
@@ -92,6 +124,9 @@ class Pluto:
         from pluto.certs.pubkeys import PublicKeyStore
 
         self.public_keys = PublicKeyStore()  # raw public keys added with whack --addkey
+        from pluto.certs.loading import open_store
+
+        self.certs = open_store(self.options, secrets, self.logger.log)  # leftcert, CAs, CRLs
 
     # --- the host's API ------------------------------------------------------------------
 
@@ -189,6 +224,7 @@ class Pluto:
     def change_state(self, state: State, kind: StateKind) -> None:
         self.logger.debug("base", f"#{state.serial} {state.kind.name} -> {kind.name}")
         state.kind = kind
+        self.ddos.state_changed(state.serial, kind)
 
     def log_new_state(self, state: State, text: str) -> None:
         """A log line announcing a state change; whack sees it with RC_NEW_STATE + number."""

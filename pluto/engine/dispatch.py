@@ -51,6 +51,7 @@ def _one(core: Pluto, data: bytes, local: Endpoint, remote: Endpoint) -> None:
         return
     ike = core.states.by_spis(msg.ispi, msg.rspi)
     if ike is None:
+        core.ddos.count("unknown-spi")
         core.logger.log(f"packet from {format_endpoint(remote)}: "
                         f"{_exchange_text(msg.exchange)} message "
                         f"has unknown IKE SPIs {msg.ispi.hex()}/{msg.rspi.hex()}; ignoring it")
@@ -69,9 +70,17 @@ def _one(core: Pluto, data: bytes, local: Endpoint, remote: Endpoint) -> None:
 
 
 def _unprotect(core: Pluto, ike: IkeSa, msg: Message, data: bytes, *, request: bool):
+    if msg.encrypted is None:
+        # Anyone who saw the SPIs can send this: answering it would use up the peer's
+        # message ID (its next real request would get our cached error), so drop it.
+        core.ddos.count("unprotected")
+        ike.logger.log(f"{_exchange_text(msg.exchange)} message without an SK payload; "
+                       "dropping it")
+        return None
     try:
         return ike.protector.unprotect(data, msg)
     except IntegrityCheckFailed as err:
+        core.ddos.count("integrity-failed")
         ike.logger.log(f"{ExchangeType(msg.exchange).name} message failed its integrity "
                        f"check ({err}); dropping it")
     except MalformedMessage as err:
@@ -99,10 +108,12 @@ def _response(core: Pluto, ike: IkeSa, msg: Message, data: bytes) -> None:
 
 def _request(core: Pluto, ike: IkeSa, msg: Message, data: bytes) -> None:
     if msg.message_id < ike.next_peer_request_id:
+        core.ddos.count("duplicate-request")
         if not messages.resend_cached_response(core, ike, msg.message_id):
             ike.logger.debug("base", f"#{ike.serial}: old request {msg.message_id}; dropping")
         return
     if msg.message_id != ike.next_peer_request_id:
+        core.ddos.count("outside-window")
         ike.logger.log(f"request with message ID {msg.message_id} is outside the window "
                        f"(expecting {ike.next_peer_request_id}); dropping it")
         return
@@ -145,7 +156,10 @@ def _ike_sa_init(core: Pluto, msg: Message, data: bytes, local: Endpoint,
         return
     if not core.listening:
         return
+    if not core.ddos.admit_init(core, msg, local, remote):  # limits and COOKIEs (ddos.py)
+        return
     ike_sa_init.process_request(core, msg, data, local, remote)
+    core.ddos.track(core, msg, remote)
 
 
 def _response_cleartext(core: Pluto, ike: IkeSa, msg: Message, data: bytes) -> None:
@@ -159,6 +173,7 @@ def _response_cleartext(core: Pluto, ike: IkeSa, msg: Message, data: bytes) -> N
 def _malformed(core: Pluto, data: bytes, err: MalformedMessage, local: Endpoint,
                remote: Endpoint) -> None:
     where = f"packet from {format_endpoint(remote)}"
+    core.ddos.count("malformed")
     core.logger.log(f"{where}: dropping malformed message: {err.reason}")
     if len(data) < _HEADER.size:
         return

@@ -5,7 +5,11 @@
 - soft EXPIRE: rekey the Child SA that owns the SA (once: the other direction's soft expire
   finds the rekey under way).
 - hard EXPIRE: the kernel has deleted that SA; pluto deletes the rest of the Child SA and
-  tells the peer.
+  tells the peer. As libreswan does, the newest Child SA of a connection that wants rekeying
+  (rekey=yes) is then replaced: a new Child SA is negotiated over the IKE SA, so traffic
+  resumes (it is dropped, or trapped by a route, in between). An older Child SA, one that
+  a rekey superseded already, or a --dontrekey connection's, is just deleted.
+- with rekey=no (--dontrekey) a soft EXPIRE is only logged: nothing is rekeyed.
 
 The impairs ``ignore-soft-expire`` and ``ignore-hard-expire`` drop those events (a test of
 what the timers alone do).
@@ -95,9 +99,21 @@ def expire(core: Pluto, expire: Any) -> None:
         forget = getattr(core.kernel, "forget_sa", None)
         if forget is not None:
             forget(expire.sa)
+        # IKEv1 Quick Mode SAs are deleted only: their replacement is IKEv1's (rekey.py)
+        replace = (child.kind.established and child.conn.lifetimes.rekey
+                   and child.conn.policy.ikev2
+                   and not _superseded(core, child) and create_child_sa.can_replace(core, child))
         child.logger.log(f"hard EXPIRE of {sa} ({expire.bytes} bytes, {expire.packets} "
-                         "packets): deleting the Child SA")
-        informational.delete_sa(core, child)
+                         "packets): deleting the Child SA"
+                         + ("; replacing it" if replace else ""))
+        if replace:
+            create_child_sa.replace_state(core, child)
+        else:
+            informational.delete_sa(core, child)
+        return
+    if not child.conn.lifetimes.rekey:
+        child.logger.log(f"soft EXPIRE of {sa} ({expire.bytes} bytes, {expire.packets} "
+                         "packets): not rekeying (rekey=no)")
         return
     if not child.kind.established or any(
             isinstance(other, ChildSa) and other.replacing == child.serial
@@ -106,4 +122,15 @@ def expire(core: Pluto, expire: Any) -> None:
                                     "replaced")
         return
     child.logger.log(f"soft EXPIRE of {sa}: rekeying the Child SA")
+    if not child.conn.policy.ikev2:
+        from pluto.ikev1 import rekey as ikev1_rekey
+
+        ikev1_rekey.start_rekey(core, child)  # a new Quick Mode, not CREATE_CHILD_SA
+        return
     create_child_sa.rekey_child(core, child)
+
+
+def _superseded(core: Pluto, child: ChildSa) -> bool:
+    """Whether a newer Child SA (its rekey) took over from ``child`` already."""
+    return any(isinstance(other, ChildSa) and other.replacing == child.serial
+               and other.kind.established for other in core.states)

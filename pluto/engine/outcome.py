@@ -106,6 +106,11 @@ def revive(core: Pluto, conn, ike: IkeSa) -> None:
     if not conn.that.host:
         return
     ike.logger.log("reviving connection")
+    if not conn.policy.ikev2:  # an IKEv1 connection starts again with phase 1
+        from pluto.ikev1 import rekey
+
+        rekey.phase1_initiate(core, conn)
+        return
     from pluto.ikev2 import ike_sa_init
 
     ike_sa_init.initiate(core, conn)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 
 from pluto.connections.connection import Connection, IPNetwork
@@ -163,6 +164,10 @@ class StateTable:
         self._by_serial: dict[int, State] = {}
         self._by_spis: dict[tuple[bytes, bytes], IkeSa] = {}
         self._by_init: dict[tuple[bytes, Endpoint], IkeSa] = {}
+        # States are nearly always added in serial order; dicts keep insertion order, so
+        # iterating needs no sort (O(n log n) on every delete) until one arrives out of order.
+        self._last_added = 0
+        self._in_order = True
 
     def next_serial(self) -> int:
         serial = self._next_serial
@@ -170,6 +175,10 @@ class StateTable:
         return serial
 
     def add(self, state: State) -> None:
+        if state.serial not in self._by_serial:
+            if state.serial < self._last_added:
+                self._in_order = False
+            self._last_added = max(self._last_added, state.serial)
         self._by_serial[state.serial] = state
         if isinstance(state, IkeSa):
             self._index(state)
@@ -215,8 +224,14 @@ class StateTable:
     def by_init(self, spi_i: bytes, remote: Endpoint) -> IkeSa | None:
         return self._by_init.get((spi_i, remote))
 
+    def _ordered(self) -> list[State]:
+        states = list(self._by_serial.values())
+        if not self._in_order:
+            states.sort(key=_serial_of)
+        return states
+
     def __iter__(self) -> Iterator[State]:
-        return iter(sorted(self._by_serial.values(), key=lambda s: s.serial))
+        return iter(self._ordered())
 
     def __len__(self) -> int:
         return len(self._by_serial)
@@ -226,4 +241,10 @@ class StateTable:
                 if isinstance(c, ChildSa)]
 
     def for_connection(self, conn: Connection) -> list[State]:
-        return [s for s in self if s.conn is conn]
+        found = [s for s in self._by_serial.values() if s.conn is conn]
+        if not self._in_order:
+            found.sort(key=_serial_of)
+        return found
+
+
+_serial_of = attrgetter("serial")

@@ -177,11 +177,13 @@ def traffic_line(core: Pluto, child: ChildSa) -> str:
     local = ike.local[0] if ike is not None and ike.local is not None else "?"
     remote = ike.remote[0] if ike is not None and ike.remote is not None else "?"
     ins, outs = _counters(core, child)
+    limit = child.conn.lifetimes.ipsec_max_bytes
+    esp_max = readable_bytes(limit) if limit else ESP_MAX
     said = f"esp.{child.outbound_spi:x}@{remote} esp.{child.inbound_spi:x}@{local}"
     if child.conn.policy.tunnel:
         said += f" tun.0@{remote} tun.0@{local}"
     return (f"#{child.serial}: {child.conn.label} {said} Traffic: "
-            f"ESPin={readable_bytes(ins)} ESPout={readable_bytes(outs)} ESPmax={ESP_MAX}")
+            f"ESPin={readable_bytes(ins)} ESPout={readable_bytes(outs)} ESPmax={esp_max}")
 
 
 def state_json(core: Pluto, state: State) -> dict:
@@ -326,7 +328,7 @@ def _totals(core: Pluto) -> dict:
     active = sum(1 for c in connections if _newest(core, c, ChildSa))
     return {
         "loaded": len(connections), "active": active,
-        "ddos_cookies_required": bool(core.options.force_busy),
+        "ddos_cookies_required": _cookies_required(core),
         "accepting": bool(core.listening),
         "ike_sas": {"total": len(ikes), "half_open": half_open,
                     "open": len(ikes) - half_open - authenticated,
@@ -334,6 +336,34 @@ def _totals(core: Pluto) -> dict:
         "ipsec_sas": {"total": len(children), "authenticated": len(children),
                       "anonymous": 0},
     }
+
+
+def _cookies_required(core: Pluto) -> bool:
+    guard = getattr(core, "ddos", None)  # pluto/engine/ddos.py: busy, or auto over threshold
+    return guard.cookies_required(core) if guard is not None else bool(core.options.force_busy)
+
+
+def globalstatus(core: Pluto, json_form: bool = False) -> list[str]:
+    """``whack --globalstatus``: ``name=value`` lines (libreswan's shape) of the DDoS
+    settings, the half-open IKE SAs, and the datagrams dropped unanswered, by reason."""
+    guard = core.ddos
+    ddos = guard.status(core)
+    limiter = getattr(core.logger.sink, "limiter", None)
+    suppressed = limiter.suppressed_total if limiter is not None else 0
+    if json_form:
+        return [_dumps({**ddos, "log_lines_suppressed": suppressed})]
+    out = [f"config.setup.ddos_mode={ddos['ddos_mode']}",
+           f"config.setup.ddos_ike_threshold={ddos['ddos_ike_threshold']}",
+           f"config.setup.max_halfopen_ike={ddos['max_halfopen_ike']}",
+           f"config.setup.max_halfopen_ike_per_peer={ddos['max_halfopen_ike_per_peer']}",
+           f"current.ddos.cookies_required={'yes' if ddos['cookies_required'] else 'no'}",
+           f"current.states.ike.halfopen={ddos['half_open']}",
+           f"current.states.ike.halfopen_peers={ddos['half_open_peers']}",
+           f"total.ike.cookies_sent={ddos['cookies_sent']}"]
+    out += [f"total.ike.dropped.{reason.replace('-', '_')}={count}"
+            for reason, count in ddos["dropped"].items()]
+    out.append(f"total.log.suppressed={suppressed}")
+    return out
 
 
 def _totals_lines(totals: dict) -> list[str]:
@@ -390,5 +420,5 @@ def status(core: Pluto, json_form: bool = False) -> list[str]:
 
 def lines(core: Pluto, kind: str, json_form: bool = False) -> list[str]:
     """What whack's ``status``, ``showstates`` or ``trafficstatus`` action prints."""
-    return {"status": status, "showstates": showstates,
-            "trafficstatus": trafficstatus}[kind](core, json_form)
+    return {"status": status, "showstates": showstates, "trafficstatus": trafficstatus,
+            "globalstatus": globalstatus}[kind](core, json_form)

@@ -43,13 +43,20 @@ def context(core: Pluto, conn: Connection, child: ChildSa | None = None,
         else conn.that.identity()
     my_id = conn.this.identity()
     mine, theirs = conn.this.protoport or (0, 0), conn.that.protoport or (0, 0)
+    interface = updown.interface_of(me) if me is not None else ""
+    next_hop = conn.this.nexthop
+    if next_hop is None and peer is not None:
+        # No leftnexthop (or %defaultroute): the gateway the kernel uses to reach the peer,
+        # the peer itself when it is on the link, as libreswan's PLUTO_NEXT_HOP.
+        route = updown.route_to(peer)
+        next_hop = route.gateway if route is not None and route.gateway else peer
+        interface = interface or (route.interface if route is not None else "")
     return updown.UpdownContext(
         connection=conn.name, me=me, peer=peer, my_client=my_client, peer_client=peer_client,
-        next_hop=conn.this.nexthop or peer, my_id="" if my_id is None else str(my_id),
+        next_hop=next_hop, my_id="" if my_id is None else str(my_id),
         peer_id="" if peer_id is None else str(peer_id), my_protocol=mine[0],
         peer_protocol=theirs[0], my_port=mine[1], peer_port=theirs[1],
-        interface=updown.interface_of(me) if me is not None else "",
-        reqid=child.reqid if child is not None else reqid)
+        interface=interface, reqid=child.reqid if child is not None else reqid)
 
 
 def call(core: Pluto, conn: Connection, verbs: list[str], logger: Logger,

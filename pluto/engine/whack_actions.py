@@ -49,12 +49,15 @@ class _Request:
             self.index += 1
             handler = HANDLERS.get(action.get("action"))
             if handler is None:
-                self.fail(RC_BADWHACKMESSAGE, f"unknown whack action {action.get('action')!r}")
+                self.reply.done(self.fail(RC_BADWHACKMESSAGE,
+                                          f"unknown whack action {action.get('action')!r}"))
                 return
             try:
                 result = handler(self.core, action, self)
-            except (KeyError, TypeError, ValueError) as err:
-                self.fail(RC_BADWHACKMESSAGE, f"bad {action.get('action')} request: {err}")
+            except (KeyError, TypeError, ValueError, AttributeError) as err:
+                # a request whose fields have the wrong types: refused, and whack is answered
+                self.reply.done(self.fail(RC_BADWHACKMESSAGE,
+                                          f"bad {action.get('action')} request: {err}"))
                 return
             if result == "pending":
                 return
@@ -101,8 +104,16 @@ def _add(core: Pluto, action: dict, req: _Request):
         refusal = ikev1_refusal(core, conn)
         if refusal is not None:
             missing.insert(0, refusal)
+    elif conn.left.v1cfg.any or conn.right.v1cfg.any:
+        missing.insert(0, "XAUTH and Mode Config options (xauthserver=, modecfgclient=, "
+                          "addresspool=, ...) are IKEv1 only (ikev2=no)")
     if missing:
         return req.fail(RC_BADWHACKMESSAGE, f'"{name}": {missing[0]}')
+    from pluto.certs.bind import bind_certs
+
+    cert_problem = bind_certs(conn, core.certs)
+    if cert_problem is not None:
+        return req.fail(RC_BADWHACKMESSAGE, f'"{name}": {cert_problem}')
     if core.connections.get(conn.name) is not None:
         return req.fail(RC_DUPNAME, f'attempt to redefine connection "{conn.name}"')
     try:
@@ -118,7 +129,7 @@ def _add(core: Pluto, action: dict, req: _Request):
 
 def _named(core: Pluto, action: dict, req: _Request):
     name = action["name"]
-    conn = core.connections.get(name)
+    conn = core.connections.lookup(name)  # a name, or an instance: "road"[1]
     if conn is None:
         req.fail(RC_UNKNOWN_NAME, f'no connection named "{name}"')
     return conn
@@ -134,6 +145,12 @@ def _delete(core: Pluto, action: dict, req: _Request):
         return RC_UNKNOWN_NAME
     from pluto.engine import routes
 
+    if conn.kind is Kind.INSTANCE:  # "road"[1]: that instance only, the template stays
+        informational.terminate_connection(core, conn)
+        if core.connections.get_instance(conn.name, conn.instance_number) is conn:
+            core.connections.remove_instance(conn)
+        core.logger.log(f"{conn.label}: deleting connection instance")
+        return 0
     routes.unroute(core, conn)
     informational.terminate_connection(core, conn)
     for instance in list(core.connections.instances_of(conn)) if conn.kind is Kind.TEMPLATE \
@@ -166,7 +183,8 @@ def _initiate(core: Pluto, action: dict, req: _Request):
     if not conn.policy.ikev2:
         from pluto.ikev1.whack import initiate as ikev1_initiate
 
-        return ikev1_initiate(core, conn, None if action.get("async") else req)
+        return ikev1_initiate(core, conn, None if action.get("async") else req,
+                              xauth=(action.get("xauthuser"), action.get("xauthpass")))
     from pluto.ikev2 import create_child_sa
 
     ike = create_child_sa.usable_ike_sa(core, conn)
@@ -197,7 +215,7 @@ def _terminate(core: Pluto, action: dict, req: _Request):
     conn = _named(core, action, req)
     if conn is None:
         return RC_UNKNOWN_NAME
-    _say(core, req, f'"{conn.name}": terminating SAs using this connection')
+    _say(core, req, f"{conn.label}: terminating SAs using this connection")
     informational.terminate_connection(core, conn)
     return 0
 
@@ -307,7 +325,11 @@ def _rekey(what: str) -> Handler:
                                              "rekey")
         whack = None if action.get("async") else req
         old = states[-1]
-        if what == "ike":
+        if not old.conn.policy.ikev2:  # IKEv1: a new Main Mode or Quick Mode
+            from pluto.ikev1 import rekey as ikev1_rekey
+
+            new = ikev1_rekey.start_rekey(core, old, whack=whack)
+        elif what == "ike":
             new = create_child_sa.rekey_ike(core, old, whack=whack)
         else:
             new = create_child_sa.rekey_child(core, old, whack=whack)
@@ -359,6 +381,25 @@ def _rereadsecrets(core: Pluto, action: dict, req: _Request):
     return 0
 
 
+def _rereadcerts(core: Pluto, action: dict, req: _Request):
+    """Reload the certificate store (and the keys the secrets name for it)."""
+    from pluto.certs.loading import load
+
+    load(core.certs, core.secrets, lambda text: _say(core, req, text), always=True)
+    return 0
+
+
+def _cert_listing(kind: str) -> Callable:
+    def handler(core: Pluto, action: dict, req: _Request):
+        from pluto.certs import loading
+
+        for line in getattr(loading, f"list_{kind}")(core.certs):
+            req.line(RC_COMMENT, line)
+        return 0
+
+    return handler
+
+
 def _route(core: Pluto, action: dict, req: _Request):
     """Install the connection's trap policy: its first packet starts the negotiation."""
     from pluto.engine import routes
@@ -389,6 +430,8 @@ def _addkey(core: Pluto, action: dict, req: _Request):
     from pluto.connections.ids import IdentityError, parse_identity
     from pluto.crypto.hostkey import HostKeyError, parse_public_key
 
+    if not isinstance(action.get("id"), str):
+        return req.fail(RC_BADWHACKMESSAGE, "--keyid: the ID must be a string")
     try:
         identity = parse_identity(action["id"])
         key = None if action.get("pubkey") is None else parse_public_key(action["pubkey"])
@@ -404,7 +447,17 @@ def _addkey(core: Pluto, action: dict, req: _Request):
     return 0
 
 
+def _xauth_answer(core: Pluto, action: dict, req: _Request):
+    """whack's answer to an XAUTH prompt of state ``serial`` (pluto/ikev1/xauth.py)."""
+    from pluto.ikev1.whack import xauth_answer
+
+    problem = xauth_answer(core, int(action["serial"]), action.get("username"),
+                           action.get("password"))
+    return 0 if problem is None else req.fail(RC_BADWHACKMESSAGE, problem)
+
+
 HANDLERS: dict[str, Handler] = {
+    "xauth-answer": _xauth_answer,
     "addkey": _addkey,
     "add": _add,
     "delete": _delete,
@@ -414,6 +467,7 @@ HANDLERS: dict[str, Handler] = {
     "status": _status_lines("status"),
     "showstates": _status_lines("showstates"),
     "trafficstatus": _status_lines("trafficstatus"),
+    "globalstatus": _status_lines("globalstatus"),
     "shutdown": _shutdown,
     "debug": _debug,
     "impair": _impair,
@@ -425,4 +479,8 @@ HANDLERS: dict[str, Handler] = {
     "rekey-child": _rekey("child"),
     "myid": _not_yet,
     "rereadsecrets": _rereadsecrets,
+    "rereadcerts": _rereadcerts,
+    "listcerts": _cert_listing("certs"),
+    "listcacerts": _cert_listing("cacerts"),
+    "listcrls": _cert_listing("crls"),
 }

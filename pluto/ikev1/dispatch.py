@@ -11,7 +11,18 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from pluto.engine.host import Endpoint, format_endpoint
-from pluto.ikev1 import informational, main_mode, messages, quick_mode, transitions
+from pluto.ikev1 import (
+    dpd,
+    established,
+    informational,
+    main_mode,
+    messages,
+    natt,
+    quick_mode,
+    transaction,
+    transitions,
+)
+from pluto.ikev1.aggressive_mode import aggr_inI1_outR1
 from pluto.ikev1.states import IsakmpSa, QuickSa, V1StateKind
 from pluto.packet.errors import MalformedMessage
 from pluto.packet.ikev1 import Message, parse_message
@@ -21,6 +32,8 @@ if TYPE_CHECKING:
     from pluto.engine.core import Pluto
 
 ZERO_COOKIE = bytes(COOKIE_SIZE)
+# an initiator learns CKY-R from the first answer (MR1, AR1)
+_FIRST_INITIATOR_STATES = (V1StateKind.STATE_MAIN_I1, V1StateKind.STATE_AGGR_I1)
 POLICIES = ("accept", "reject", "drop")
 
 
@@ -50,7 +63,7 @@ def packet_received(core: Pluto, data: bytes, local: Endpoint, remote: Endpoint)
     isakmp = core.states.by_spis(msg.icookie, msg.rcookie)
     if isakmp is None:
         isakmp = core.states.by_spis(msg.icookie, ZERO_COOKIE)  # MR1: CKY-R is news to us
-        if not isinstance(isakmp, IsakmpSa) or isakmp.kind is not V1StateKind.STATE_MAIN_I1:
+        if not isinstance(isakmp, IsakmpSa) or isakmp.kind not in _FIRST_INITIATOR_STATES:
             core.logger.log(f"{where}: {messages.exchange_name(msg.exchange)} message has "
                             f"unknown cookies {msg.icookie.hex()}/{msg.rcookie.hex()}; "
                             "ignoring it")
@@ -61,9 +74,12 @@ def packet_received(core: Pluto, data: bytes, local: Endpoint, remote: Endpoint)
         informational.informational_in(core, isakmp, msg)
         return
     if msg.message_id == 0:
+        natt.phase1_arrival(core, isakmp, msg.is_encrypted, local, remote)  # MI3 on 4500
         _phase1(core, isakmp, msg, data)
     elif msg.exchange == ExchangeType.QUICK:
         _quick(core, isakmp, msg, data)
+    elif msg.exchange == ExchangeType.TRANSACTION:  # XAUTH, Mode Config
+        transaction.message_in(core, isakmp, msg, data)
     else:
         isakmp.logger.log(f"unsupported IKEv1 exchange {messages.exchange_name(msg.exchange)};"
                           " ignoring it")
@@ -76,7 +92,7 @@ def _without_rcookie(core: Pluto, msg: Message, data: bytes, local: Endpoint,
         if isinstance(isakmp, IsakmpSa) and isakmp.remote == remote:
             informational.informational_in(core, isakmp, msg)
             return
-    if msg.exchange != ExchangeType.MAIN or msg.message_id != 0:
+    if msg.exchange not in (ExchangeType.MAIN, ExchangeType.AGGRESSIVE) or msg.message_id != 0:
         core.logger.log(f"packet from {format_endpoint(remote)}: IKEv1 "
                         f"{messages.exchange_name(msg.exchange)} message without a responder "
                         "cookie; ignoring it")
@@ -86,8 +102,15 @@ def _without_rcookie(core: Pluto, msg: Message, data: bytes, local: Endpoint,
         if not messages.answer_duplicate(core, existing, existing, data):
             existing.logger.debug("base", "MI1 for an existing ISAKMP SA; dropping it")
         return
-    if core.listening:
+    if not core.listening:
+        return
+    if msg.exchange == ExchangeType.AGGRESSIVE:
+        aggr_inI1_outR1(core, msg, data, local, remote)
+    else:
         main_mode.main_inI1_outR1(core, msg, data, local, remote)
+    created = core.states.by_init(msg.icookie, remote)
+    if isinstance(created, IsakmpSa):  # MI1 / AI1 announce DPD (RFC 3706 §5.1)
+        dpd.note_vendor_ids(created, msg.payloads)
 
 
 def _phase1(core: Pluto, isakmp: IsakmpSa, msg: Message, data: bytes) -> None:
@@ -98,7 +121,11 @@ def _phase1(core: Pluto, isakmp: IsakmpSa, msg: Message, data: bytes) -> None:
         isakmp.logger.log(f"{isakmp.kind.name}: unexpected "
                           f"{messages.exchange_name(msg.exchange)} message; ignoring it")
         return
+    if msg.encrypted is None:
+        dpd.note_vendor_ids(isakmp, msg.payloads)
+    before = isakmp.kind
     transition.handler(core, isakmp, msg, data)
+    established.after_transition(core, isakmp, before)
 
 
 def _quick(core: Pluto, isakmp: IsakmpSa, msg: Message, data: bytes) -> None:
@@ -123,4 +150,6 @@ def _quick(core: Pluto, isakmp: IsakmpSa, msg: Message, data: bytes) -> None:
     if transition is None:
         quick.logger.log(f"{quick.kind.name}: unexpected Quick Mode message; ignoring it")
         return
+    before = quick.kind
     transition.handler(core, isakmp, quick, msg, data)
+    established.after_transition(core, quick, before)

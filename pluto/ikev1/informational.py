@@ -12,9 +12,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from pluto.crypto.constant_time import bytes_equal
-from pluto.engine import outcome
+from pluto.engine import child_sas, outcome
 from pluto.engine.host import Endpoint
-from pluto.ikev1 import messages
+from pluto.ikev1 import dpd, messages
 from pluto.ikev1.crypt import UndecryptableMessage, after_first_payload
 from pluto.ikev1.states import IsakmpSa, QuickSa
 from pluto.packet.errors import MalformedMessage
@@ -50,7 +50,8 @@ def send_clear_notify(core: Pluto, request: Message, local: Endpoint, remote: En
     core.send_raw(emit_message(msg, core.logger), local, remote)
 
 
-def _send_protected(core: Pluto, isakmp: IsakmpSa, payloads: list[Payload]) -> None:
+def send_protected(core: Pluto, isakmp: IsakmpSa, payloads: list[Payload]) -> None:
+    """One protected Informational exchange (its own message ID) carrying ``payloads``."""
     message_id = core.rand.randint(1, 0xFFFFFFFF)
     isakmp.seen_ids.add(message_id)
     crypto = isakmp.crypto
@@ -64,7 +65,7 @@ def _send_protected(core: Pluto, isakmp: IsakmpSa, payloads: list[Payload]) -> N
 def send_notify(core: Pluto, isakmp: IsakmpSa, notify_type: int) -> None:
     if isakmp.crypto is None or isakmp.crypto.phase1_last_block is None:
         return
-    _send_protected(core, isakmp, [NotificationPayload(notify_type, ProtocolId.ISAKMP)])
+    send_protected(core, isakmp, [NotificationPayload(notify_type, ProtocolId.ISAKMP)])
 
 
 def delete_sa(core: Pluto, state: IsakmpSa | QuickSa) -> None:
@@ -80,14 +81,31 @@ def delete_sa(core: Pluto, state: IsakmpSa | QuickSa) -> None:
     if usable:
         state.logger.log(f"deleting state ({state.kind.name}) and sending notification")
         if isinstance(state, IsakmpSa):
-            payload = DeletePayload(ProtocolId.ISAKMP, [state.spi_i + state.spi_r])
+            payloads = [DeletePayload(ProtocolId.ISAKMP, [state.spi_i + state.spi_r])]
         else:
-            payload = DeletePayload(ProtocolId.IPSEC_ESP,
-                                    [state.inbound_spi.to_bytes(4, "big")])
-        _send_protected(core, isakmp, [payload])
+            payloads = [DeletePayload(protocol, [spi.to_bytes(4, "big")])
+                        for protocol, spi in _inbound_spis(state)]
+        send_protected(core, isakmp, payloads)
     elif core.impairs.get("send-no-delete"):
         state.logger.impair("not sending a Delete payload")
     outcome.delete_state(core, state)
+
+
+def _inbound_spis(child: QuickSa) -> list[tuple[int, int]]:
+    """(protocol, our SPI) of each protocol of the IPsec SA: one Delete payload each."""
+    main = ProtocolId.IPSEC_AH if child_sas.protocol(child) == "ah" else ProtocolId.IPSEC_ESP
+    spis = [(main, child.inbound_spi)]
+    if child.ah_inbound_spi:
+        spis.append((ProtocolId.IPSEC_AH, child.ah_inbound_spi))
+    return spis
+
+
+def _outbound_spis(child: QuickSa) -> list[tuple[int, int]]:
+    """(protocol, the peer's SPI) of each protocol: what its Delete payloads name."""
+    chosen = child.chosen
+    if chosen is None:
+        return []
+    return [(part.protocol, int.from_bytes(part.spi, "big")) for part in chosen.parts()]
 
 
 def informational_in(core: Pluto, isakmp: IsakmpSa, msg: Message) -> None:
@@ -113,12 +131,15 @@ def informational_in(core: Pluto, isakmp: IsakmpSa, msg: Message) -> None:
             crypto.informational_hash(msg.message_id, rest), payloads[0].data):
         isakmp.logger.log("Informational message has a missing or wrong HASH; dropping it")
         return
+    gone: set[tuple[int, int]] = set()
     for payload in payloads[1:]:
         if isinstance(payload, DeletePayload):
-            _delete_in(core, isakmp, payload)
+            _delete_in(core, isakmp, payload, gone)
             if core.states.get(isakmp.serial) is not isakmp:
                 return
         elif isinstance(payload, NotificationPayload):
+            if dpd.notify_in(core, isakmp, payload):
+                continue
             isakmp.logger.log(f"received and ignored notification payload: "
                               f"{notify_name(payload.notify_type)}")
 
@@ -134,22 +155,35 @@ def _clear(core: Pluto, isakmp: IsakmpSa, msg: Message) -> None:
                   f"ISAKMP SA rejected by peer: {notify_name(notify.notify_type)}")
 
 
-def _delete_in(core: Pluto, isakmp: IsakmpSa, delete: DeletePayload) -> None:
+def _delete_in(core: Pluto, isakmp: IsakmpSa, delete: DeletePayload,
+               gone: set[tuple[int, int]]) -> None:
+    """``gone``: (protocol, SPI) of IPsec SAs this message already deleted, so that the
+    Delete for a bundle's second protocol is no news."""
     if delete.protocol == ProtocolId.ISAKMP:
         if any(spi == isakmp.spi_i + isakmp.spi_r for spi in delete.spis):
             isakmp.logger.log("received Delete SA payload: deleting ISAKMP State "
                               f"#{isakmp.serial}")
+            from pluto.ikev1 import rekey
+
+            successor = rekey.heir(core, isakmp)  # a rekey: the IPsec SAs live on
+            if successor is not None:
+                rekey.adopt_children(core, isakmp, successor)
             outcome.delete_state(core, isakmp)
         return
-    if delete.protocol != ProtocolId.IPSEC_ESP:
+    if delete.protocol not in (ProtocolId.IPSEC_ESP, ProtocolId.IPSEC_AH):
         return
-    children = {c.outbound_spi: c for c in core.states.children_of(isakmp)}
+    children = {key: c for c in core.states.children_of(isakmp) if isinstance(c, QuickSa)
+                for key in _outbound_spis(c)}
     for spi in delete.spis:
-        child = children.get(int.from_bytes(spi, "big"))
+        key = (delete.protocol, int.from_bytes(spi, "big"))
+        child = children.get(key)
+        if child is None and key in gone:
+            continue
         if child is None:
             isakmp.logger.log(f"received Delete SA payload for unknown SPI 0x{spi.hex()}; "
                               "ignoring it")
             continue
         child.logger.log(f"received Delete SA(0x{spi.hex()}) payload: deleting IPsec State "
                          f"#{child.serial}")
+        gone.update(_outbound_spis(child))
         outcome.delete_state(core, child)

@@ -1,5 +1,5 @@
-"""Quick Mode (RFC 2409 §5.5) with PFS, ESP in tunnel or transport mode: three encrypted
-messages under an established ISAKMP SA, each with its own message ID and IV chain.
+"""Quick Mode (RFC 2409 §5.5) with PFS; ESP, AH or ESP+AH in tunnel or transport mode: three
+encrypted messages under an established ISAKMP SA, each with its own message ID and IV chain.
 
     initiate            -> HDR*, HASH(1), SA, Ni, [KE], IDci, IDcr       STATE_QUICK_I1
     quick_inI1_outR1    <- HDR*, HASH(2), SA, Nr, [KE], IDci, IDcr       STATE_QUICK_R1
@@ -7,7 +7,8 @@ messages under an established ISAKMP SA, each with its own message ID and IV cha
     quick_inI2          SAs installed                                    STATE_QUICK_R2
 
 KEYMAT = prf(SKEYID_d, [g(qm)^xy |] protocol | SPI | Ni_b | Nr_b) per direction: the SA a
-side receives on is keyed with the SPI that side chose.
+side receives on is keyed with the SPI that side chose; each protocol of an ESP+AH bundle has
+its own SPIs and so its own KEYMAT.
 """
 
 from __future__ import annotations
@@ -20,17 +21,20 @@ from pluto.crypto.constant_time import bytes_equal
 from pluto.crypto.kdf_ikev1 import quick_mode_keymat
 from pluto.crypto.ke import InvalidKeyExchange
 from pluto.engine import child_sas, outcome
-from pluto.ikev1 import messages
+from pluto.ikev1 import messages, natt
 from pluto.ikev1.crypt import UndecryptableMessage, after_first_payload
-from pluto.ikev1.sa import (
-    NoProposalChosen,
+from pluto.ikev1.phase2_sa import (
+    Offer,
     Phase2Chosen,
     accept_phase2,
-    answer_sa,
+    ah_proposals,
+    answer_phase2,
+    bundle_ah_proposals,
     choose_phase2,
     esp_proposals,
     phase2_sa,
 )
+from pluto.ikev1.sa import NoProposalChosen
 from pluto.ikev1.states import IsakmpSa, QuickSa, V1StateKind
 from pluto.kernel.ops import KernelError
 from pluto.packet.errors import MalformedMessage
@@ -52,21 +56,55 @@ if TYPE_CHECKING:
 
 QUICK = ExchangeType.QUICK
 NONCE_SIZE = 32
+# AH covers the IP header a NAT rewrites, and RFC 3948 encapsulates only ESP
+NAT_AH = "AH (--authenticate) cannot cross the NAT between the peers; use ESP"
 K = V1StateKind
+
+
+def our_proposals(conn: Connection, pfs: bool) -> tuple[list | None, list | None]:
+    """(ESP proposals, AH proposals) the connection asks for; None for a protocol it does not
+    use. --esp holds the AH algorithms when AH is alone (phase2=ah with ah=)."""
+    policy = conn.policy
+    if not policy.encrypt:
+        return None, ah_proposals(conn.esp, pfs)
+    esp = esp_proposals(conn.esp, pfs)
+    return esp, bundle_ah_proposals(esp) if policy.authenticate else None
 
 
 def _pfs_group(isakmp: IsakmpSa, conn: Connection):
     if not conn.policy.pfs:
         return None
-    proposals = esp_proposals(conn.esp, pfs=True)
-    named = [k for p in proposals for k in p.ke if not k.is_none]
+    esp, ah = our_proposals(conn, pfs=True)
+    named = [k for p in (esp or ah or []) for k in p.ke if not k.is_none]
     return named[0] if named else isakmp.chosen.ke
 
 
-def _our_sa(core: Pluto, isakmp: IsakmpSa, conn: Connection, spi: int,
+def _our_sa(core: Pluto, isakmp: IsakmpSa, conn: Connection, child: QuickSa | None,
             group) -> SecurityAssociationPayload:
-    return phase2_sa(esp_proposals(conn.esp, pfs=conn.policy.pfs), spi.to_bytes(4, "big"),
-                     conn.lifetimes.ipsec, conn.policy.tunnel, group)
+    """Our offer with our inbound SPIs (``child``), or with zero SPIs to choose by."""
+    esp, ah = our_proposals(conn, conn.policy.pfs)
+    main_spi = (child.inbound_spi if child else 0).to_bytes(4, "big")
+    ah_spi = (child.ah_inbound_spi if child else 0).to_bytes(4, "big")
+    offer = Offer(esp, main_spi, ah, ah_spi) if esp is not None else \
+        Offer(None, b"", ah, main_spi)
+    return phase2_sa(offer, conn.lifetimes.ipsec, conn.policy.tunnel, group,
+                     natt.quick_mode(isakmp, conn.policy.tunnel))
+
+
+def _allocate_spis(core: Pluto, isakmp: IsakmpSa, child: QuickSa) -> None:
+    """Our inbound SPIs: ESP's (or AH's when alone) and, in a bundle, AH's too."""
+    policy = child.conn.policy
+    peer, us = isakmp.remote[0], isakmp.local[0]
+    child.inbound_spi = core.kernel.allocate_spi("esp" if policy.encrypt else "ah", peer, us)
+    if policy.encrypt and policy.authenticate:
+        child.ah_inbound_spi = core.kernel.allocate_spi("ah", peer, us)
+
+
+def _policy_text(conn: Connection) -> str:
+    """libreswan's words for what Quick Mode negotiates: ENCRYPT (ESP), AUTHENTICATE (AH)."""
+    words = (["ENCRYPT"] if conn.policy.encrypt else []) + \
+        (["AUTHENTICATE"] if conn.policy.authenticate else [])
+    return "+".join(words)
 
 
 def new_quick(core: Pluto, isakmp: IsakmpSa, conn: Connection, *, initiator: bool,
@@ -108,9 +146,12 @@ def initiate(core: Pluto, isakmp: IsakmpSa, conn: Connection, whack=None) -> Qui
     child = new_quick(core, isakmp, conn, initiator=True,
                       message_id=_message_id(core, isakmp), kind=K.STATE_QUICK_I1)
     child.whack = whack
-    child.inbound_spi = core.kernel.allocate_spi("esp", isakmp.remote[0], isakmp.local[0])
+    if conn.policy.authenticate and isakmp.encapsulate:
+        messages.fail(core, child, None, NAT_AH)
+        return child
+    _allocate_spis(core, isakmp, child)
     group = _pfs_group(isakmp, conn)
-    child.offer = _our_sa(core, isakmp, conn, child.inbound_spi, group)
+    child.offer = _our_sa(core, isakmp, conn, child, group)
     child.ni = core.rand.nonce(NONCE_SIZE, core.impairs, child.logger)
     rest: list[Payload] = [child.offer, NoncePayload(child.ni)]
     if group is not None:
@@ -118,9 +159,12 @@ def initiate(core: Pluto, isakmp: IsakmpSa, conn: Connection, whack=None) -> Qui
         rest.append(KeyExchangePayload(child.keypair.public))
     rest += [IdentificationPayload.for_network(child.local_ts),
              IdentificationPayload.for_network(child.remote_ts)]
+    rest += natt.original_addresses(isakmp, conn.policy.tunnel, initiator=True)
     crypto = isakmp.crypto
     mode = "TUNNEL" if conn.policy.tunnel else "TRANSPORT"
-    child.logger.log(f"initiating Quick Mode IKEv1+PSK+ENCRYPT+{mode}{'+PFS' if group else ''}")
+    auth = "RSASIG" if conn.policy.auth.value == "rsasig" else "PSK"
+    child.logger.log(f"initiating Quick Mode IKEv1+{auth}+{_policy_text(conn)}+{mode}"
+                     f"{'+PFS' if group else ''}")
     _send(core, isakmp, child, _with_hash(lambda b: crypto.hash_1(child.message_id, b), rest),
           wait=True)
     core.log_new_state(child, f"sent Quick Mode request using ISAKMP SA #{isakmp.serial}")
@@ -188,7 +232,7 @@ def quick_inI1_outR1(core: Pluto, isakmp: IsakmpSa, msg: Message, data: bytes) -
         return
     ids = [p for p in payloads if isinstance(p, IdentificationPayload)]
     if ids:
-        if len(ids) != 2 or ids[0].network() != conn.that.selector() \
+        if len(ids) != 2 or not natt.same_client(isakmp, conn, ids[0].network(), payloads) \
                 or ids[1].network() != conn.this.selector():
             isakmp.logger.log("Quick Mode request's IDs do not match the connection's "
                               f"{conn.that.selector()}==={conn.this.selector()}; responding "
@@ -196,9 +240,14 @@ def quick_inI1_outR1(core: Pluto, isakmp: IsakmpSa, msg: Message, data: bytes) -
             informational.send_notify(core, isakmp, NotifyType.INVALID_ID_INFORMATION)
             crypto.forget(message_id)
             return
+    if conn.policy.authenticate and isakmp.encapsulate:
+        isakmp.logger.log(f"Quick Mode: {NAT_AH}; responding with NO_PROPOSAL_CHOSEN")
+        informational.send_notify(core, isakmp, NotifyType.NO_PROPOSAL_CHOSEN)
+        crypto.forget(message_id)
+        return
     group = _pfs_group(isakmp, conn)
     try:
-        chosen = choose_phase2(_our_sa(core, isakmp, conn, 0, group), sa, isakmp.logger)
+        chosen = choose_phase2(_our_sa(core, isakmp, conn, None, group), sa, isakmp.logger)
     except NoProposalChosen as err:
         isakmp.logger.log(f"Quick Mode: {err}; responding with NO_PROPOSAL_CHOSEN")
         informational.send_notify(core, isakmp, NotifyType.NO_PROPOSAL_CHOSEN)
@@ -216,15 +265,17 @@ def quick_inI1_outR1(core: Pluto, isakmp: IsakmpSa, msg: Message, data: bytes) -
         outcome.delete_state(core, child)
         return
     messages.accepted(core, child, data)
-    child.inbound_spi = core.kernel.allocate_spi("esp", isakmp.remote[0], isakmp.local[0])
+    _allocate_spis(core, isakmp, child)
     child.nr = core.rand.nonce(NONCE_SIZE, core.impairs, child.logger)
-    number = next(p.number for p in sa.proposals if chosen.transform in p.transforms)
-    answer = answer_sa(sa, number, chosen.transform, ProtocolId.IPSEC_ESP,
-                       child.inbound_spi.to_bytes(4, "big"))
+    spis = {chosen.protocol: child.inbound_spi.to_bytes(4, "big")}
+    if chosen.ah is not None:
+        spis[ProtocolId.IPSEC_AH] = child.ah_inbound_spi.to_bytes(4, "big")
+    answer = answer_phase2(sa, chosen, spis)
     out: list[Payload] = [answer, NoncePayload(child.nr)]
     if child.keypair is not None:
         out.append(KeyExchangePayload(child.keypair.public))
     out += ids
+    out += natt.original_addresses(isakmp, conn.policy.tunnel, initiator=False)
     core.change_state(child, K.STATE_QUICK_R1)  # type: ignore[arg-type]
     _send(core, isakmp, child,
           _with_hash(lambda b: crypto.hash_2(message_id, child.ni, b), out), wait=True)
@@ -281,23 +332,38 @@ def _pfs(child: QuickSa, chosen: Phase2Chosen, ke: KeyExchangePayload | None) ->
     return None
 
 
-def child_keys(isakmp: IsakmpSa, child: QuickSa) -> SimpleNamespace:
-    """The keys child_sas.install wants: ``*_i`` protect initiator-to-responder traffic,
-    which the responder receives on the SPI it chose."""
-    chosen: Phase2Chosen = child.chosen
+def _protocol_keys(isakmp: IsakmpSa, child: QuickSa, part: Phase2Chosen,
+                   inbound_spi: int) -> SimpleNamespace:
+    """One protocol's keys: ``*_i`` protect initiator-to-responder traffic, which the
+    responder receives on the SPI it chose."""
     prf = isakmp.chosen.prf.implementation()
-    ours, theirs = child.inbound_spi.to_bytes(4, "big"), chosen.spi
+    ours, theirs = inbound_spi.to_bytes(4, "big"), part.spi
     responder_spi, initiator_spi = (theirs, ours) if child.initiator else (ours, theirs)
 
     def split(spi: bytes) -> tuple[bytes, bytes]:
-        keymat = quick_mode_keymat(prf, isakmp.keys.skeyid_d, ProtocolId.IPSEC_ESP, spi,
-                                   child.ni, child.nr, chosen.keymat_size, child.g_qm_xy)
-        cut = chosen.encr.keymat_size(chosen.encr_key_bits)
+        keymat = quick_mode_keymat(prf, isakmp.keys.skeyid_d, part.protocol, spi,
+                                   child.ni, child.nr, part.keymat_size, child.g_qm_xy)
+        cut = 0 if part.encr is None else part.encr.keymat_size(part.encr_key_bits)
         return keymat[:cut], keymat[cut:]
 
     encr_i, integ_i = split(responder_spi)
     encr_r, integ_r = split(initiator_spi)
     return SimpleNamespace(encr_i=encr_i, integ_i=integ_i, encr_r=encr_r, integ_r=integ_r)
+
+
+def child_keys(isakmp: IsakmpSa, child: QuickSa) -> SimpleNamespace:
+    """The keys child_sas.install wants: the first protocol's as ``encr_i`` ... and, in
+    ``parts``, every protocol's SPIs, algorithms and keys, innermost (ESP) first."""
+    chosen: Phase2Chosen = child.chosen
+    parts = []
+    for part in chosen.parts():
+        inbound = child.ah_inbound_spi if part is chosen.ah else child.inbound_spi
+        parts.append(child_sas.ProtocolSa(part.protocol_name, inbound,
+                                          int.from_bytes(part.spi, "big"), part,
+                                          _protocol_keys(isakmp, child, part, inbound)))
+    first = parts[0].keys
+    return SimpleNamespace(encr_i=first.encr_i, integ_i=first.integ_i, encr_r=first.encr_r,
+                           integ_r=first.integ_r, parts=parts)
 
 
 def _install(core: Pluto, isakmp: IsakmpSa, child: QuickSa, kind: V1StateKind) -> None:

@@ -1,5 +1,5 @@
-"""IKEv1 SA payloads from our proposals, and choosing from the peer's (RFC 2409 §5, App. A;
-RFC 2407 §4.5).
+"""IKEv1 phase 1 SA payloads from our proposals, and choosing from the peer's (RFC 2409 §5,
+App. A), with the helpers Quick Mode's SA payloads share (pluto/ikev1/phase2_sa.py).
 
 IKEv1 transforms carry one value per attribute, so every combination of algorithms is its own
 transform: ``aes256-sha2_256;modp2048+dh19`` offers two. Lifetimes travel as attributes too:
@@ -13,9 +13,8 @@ from dataclasses import dataclass, field
 from itertools import product
 
 from pluto.crypto.proposals import Proposal as OurProposal
-from pluto.crypto.proposals import parse_esp, parse_ike
+from pluto.crypto.proposals import parse_ike
 from pluto.crypto.registry import (
-    ESP,
     IKE,
     EncrAlgorithm,
     IntegAlgorithm,
@@ -27,8 +26,6 @@ from pluto.crypto.registry import (
 from pluto.log import Logger
 from pluto.packet.ikev1 import Attribute, Proposal, SecurityAssociationPayload, Transform
 from pluto.packet.ikev1_types import (
-    EncapsulationMode,
-    IPsecAttribute,
     IsakmpTransformId,
     LifeType,
     OakleyAttribute,
@@ -65,30 +62,6 @@ class Phase1Chosen:
         return f"{self.encr.fqn}{bits}-{self.prf.fqn}-{self.ke.fqn}"
 
 
-@dataclass(frozen=True)
-class Phase2Chosen:
-    encr: EncrAlgorithm
-    encr_key_bits: int
-    integ: IntegAlgorithm | None
-    ke: KeAlgorithm | None
-    mode: int
-    lifetime: int
-    spi: bytes = b""  # the SPI the peer put in its proposal: our outbound SPI
-    esn: bool = False
-    transform: Transform | None = field(default=None, compare=False, repr=False)
-
-    @property
-    def keymat_size(self) -> int:
-        integ = 0 if self.integ is None else self.integ.key_size
-        return self.encr.keymat_size(self.encr_key_bits) + integ
-
-    def describe(self) -> str:
-        bits = f"_{self.encr_key_bits}" if self.encr.variable_key else ""
-        integ = "" if self.integ is None or self.integ.is_none else f"-{self.integ.fqn}"
-        pfs = f"-{self.ke.fqn}" if self.ke is not None else ""
-        return f"ESP/{self.encr.fqn}{bits}{integ}{pfs}"
-
-
 # --- our proposals -----------------------------------------------------------------------
 
 
@@ -100,20 +73,9 @@ def ike_proposals(text: str | None) -> list[OurProposal]:
     return found
 
 
-def esp_proposals(text: str | None, pfs: bool) -> list[OurProposal]:
-    found = [p for p in parse_esp(text or DEFAULT_ESP, pfs=pfs) if _ikev1_esp(p)]
-    if not found:
-        raise ValueError(f"esp={text} has no algorithm combination that IKEv1 can negotiate")
-    return found
-
-
 def _ikev1_ike(p: OurProposal) -> bool:
     return (any(e.alg.ikev1_ike_id for e in p.encrypt) and any(f.ikev1_ike_id for f in p.prf)
             and any(k.ikev1_ike_id for k in p.ke))
-
-
-def _ikev1_esp(p: OurProposal) -> bool:
-    return any(e.alg.ikev1_esp_id for e in p.encrypt)
 
 
 def _phase1_combinations(proposals: list[OurProposal]):
@@ -124,15 +86,16 @@ def _phase1_combinations(proposals: list[OurProposal]):
                     yield encr.alg, bits, prf, ke
 
 
-def phase1_sa(proposals: list[OurProposal], lifetime: float) -> SecurityAssociationPayload:
-    """One ISAKMP proposal, one PSK transform per algorithm combination."""
+def phase1_sa(proposals: list[OurProposal], lifetime: float,
+              auth: int = OakleyAuthMethod.PRESHARED_KEY) -> SecurityAssociationPayload:
+    """One ISAKMP proposal, one transform (authenticated by ``auth``) per algorithm
+    combination."""
     seconds = min(int(lifetime), ISAKMP_LIFETIME_MAX)
     transforms = []
     for number, (encr, bits, prf, ke) in enumerate(_phase1_combinations(proposals), 1):
         attributes = [Attribute(OakleyAttribute.ENCRYPTION_ALGORITHM, encr.ikev1_ike_id),
                       Attribute(OakleyAttribute.HASH_ALGORITHM, prf.ikev1_ike_id),
-                      Attribute(OakleyAttribute.AUTHENTICATION_METHOD,
-                                OakleyAuthMethod.PRESHARED_KEY),
+                      Attribute(OakleyAttribute.AUTHENTICATION_METHOD, auth),
                       Attribute(OakleyAttribute.GROUP_DESCRIPTION, ke.ikev1_ike_id),
                       Attribute(OakleyAttribute.LIFE_TYPE, LifeType.SECONDS),
                       Attribute.number(OakleyAttribute.LIFE_DURATION, seconds)]
@@ -140,37 +103,6 @@ def phase1_sa(proposals: list[OurProposal], lifetime: float) -> SecurityAssociat
             attributes.append(Attribute(OakleyAttribute.KEY_LENGTH, bits))
         transforms.append(Transform(number, IsakmpTransformId.KEY_IKE, attributes))
     return SecurityAssociationPayload([Proposal(1, ProtocolId.ISAKMP, transforms)])
-
-
-def phase2_sa(proposals: list[OurProposal], spi: bytes, lifetime: float, tunnel: bool,
-              pfs_group: KeAlgorithm | None) -> SecurityAssociationPayload:
-    """One ESP proposal with our inbound SPI; a transform per cipher/key length/integrity.
-
-    With PFS every transform names ``pfs_group`` (the KE payload can carry only one)."""
-    seconds = min(int(lifetime), IPSEC_LIFETIME_MAX)
-    mode = EncapsulationMode.TUNNEL if tunnel else EncapsulationMode.TRANSPORT
-    transforms = []
-    for p in proposals:
-        groups = [pfs_group]  # one KE payload: every transform names the same group
-        integs = [i for i in p.integ if not i.is_none and i.ikev1_esp_id] or [None]
-        for encr, integ, group in product(p.encrypt, integs, groups):
-            if not encr.alg.ikev1_esp_id or (integ is None and not encr.alg.aead):
-                continue
-            for bits in encr.wire_key_bits():
-                attributes = [Attribute(IPsecAttribute.SA_LIFE_TYPE, LifeType.SECONDS),
-                              Attribute.number(IPsecAttribute.SA_LIFE_DURATION, seconds)]
-                if group is not None:
-                    attributes.append(Attribute(IPsecAttribute.GROUP_DESCRIPTION,
-                                                group.ikev1_esp_id))
-                attributes.append(Attribute(IPsecAttribute.ENCAPSULATION_MODE, mode))
-                if integ is not None:
-                    attributes.append(Attribute(IPsecAttribute.AUTHENTICATION_ALGORITHM,
-                                                integ.ikev1_esp_id))
-                if encr.alg.variable_key:
-                    attributes.append(Attribute(IPsecAttribute.KEY_LENGTH, bits))
-                transforms.append(Transform(len(transforms) + 1, encr.alg.ikev1_esp_id,
-                                            attributes))
-    return SecurityAssociationPayload([Proposal(1, ProtocolId.IPSEC_ESP, transforms, spi)])
 
 
 # --- reading transforms -------------------------------------------------------------------
@@ -212,33 +144,6 @@ def read_phase1(transform: Transform, logger: Logger | None = None) -> Phase1Cho
                         transform=transform)
 
 
-def read_phase2(transform: Transform, spi: bytes,
-                logger: Logger | None = None) -> Phase2Chosen | None:
-    values = _attributes(transform)
-    encr = by_ikev1_id(Kind.ENCR, transform.transform_id, ESP)
-    if not isinstance(encr, EncrAlgorithm):
-        return None
-    integ = None
-    if IPsecAttribute.AUTHENTICATION_ALGORITHM in values:
-        integ = by_ikev1_id(Kind.INTEG, values[IPsecAttribute.AUTHENTICATION_ALGORITHM], ESP)
-        if not isinstance(integ, IntegAlgorithm):
-            return None
-    elif not encr.aead:
-        return None
-    ke = None
-    if IPsecAttribute.GROUP_DESCRIPTION in values:
-        ke = by_ikev1_id(Kind.KE, values[IPsecAttribute.GROUP_DESCRIPTION], ESP)
-        if not isinstance(ke, KeAlgorithm):
-            return None
-    bits = values.get(IPsecAttribute.KEY_LENGTH, encr.key_bits_default)
-    if encr.key_bits_allowed and bits not in encr.key_bits_allowed:
-        return None
-    lifetime = _lifetime(values, IPsecAttribute.SA_LIFE_TYPE, IPsecAttribute.SA_LIFE_DURATION,
-                         28800, IPSEC_LIFETIME_MAX, "IPsec SA", logger)
-    mode = values.get(IPsecAttribute.ENCAPSULATION_MODE, EncapsulationMode.TUNNEL)
-    return Phase2Chosen(encr, bits, integ, ke, mode, lifetime, spi, transform=transform)
-
-
 # --- choosing (responder) and checking the answer (initiator) -----------------------------
 
 
@@ -248,8 +153,10 @@ def _same_algorithms(a, b) -> bool:
 
 
 def choose_phase1(ours: SecurityAssociationPayload, theirs: SecurityAssociationPayload,
-                  logger: Logger | None = None) -> Phase1Chosen:
-    """The peer's first transform (in its order) that we offer too, with PSK authentication."""
+                  logger: Logger | None = None,
+                  auth: int = OakleyAuthMethod.PRESHARED_KEY) -> Phase1Chosen:
+    """The peer's first transform (in its order) that we offer too, with our connection's
+    authentication method ``auth``."""
     mine = [c for t in ours.proposals[0].transforms if (c := read_phase1(t)) is not None]
     for proposal in theirs.proposals:
         if proposal.protocol != ProtocolId.ISAKMP:
@@ -258,24 +165,10 @@ def choose_phase1(ours: SecurityAssociationPayload, theirs: SecurityAssociationP
             if transform.transform_id != IsakmpTransformId.KEY_IKE:
                 continue
             got = read_phase1(transform, logger)
-            if got is not None and got.auth == OakleyAuthMethod.PRESHARED_KEY and any(
+            if got is not None and got.auth == auth and any(
                     _same_algorithms(got, m) for m in mine):
                 return got
     raise NoProposalChosen("no acceptable Oakley transform")
-
-
-def choose_phase2(ours: SecurityAssociationPayload, theirs: SecurityAssociationPayload,
-                  logger: Logger | None = None) -> Phase2Chosen:
-    mine = [c for t in ours.proposals[0].transforms
-            if (c := read_phase2(t, b"")) is not None]
-    for proposal in theirs.proposals:
-        if proposal.protocol != ProtocolId.IPSEC_ESP or len(proposal.spi) != 4:
-            continue
-        for transform in proposal.transforms:
-            got = read_phase2(transform, proposal.spi, logger)
-            if got is not None and any(_same_algorithms(got, m) for m in mine):
-                return got
-    raise NoProposalChosen("no acceptable ESP transform")
 
 
 def answer_sa(offer: SecurityAssociationPayload, proposal_number: int, transform: Transform,
@@ -294,22 +187,6 @@ def accept_phase1(offered: SecurityAssociationPayload, answer: SecurityAssociati
     if not any(_same_wire(picked, t) for t in offered.proposals[0].transforms):
         raise NoProposalChosen("the answer's transform is not one we offered")
     chosen = read_phase1(picked, logger)
-    if chosen is None:
-        raise NoProposalChosen("the answer's transform names unknown algorithms")
-    return chosen
-
-
-def accept_phase2(offered: SecurityAssociationPayload, answer: SecurityAssociationPayload,
-                  logger: Logger | None = None) -> Phase2Chosen:
-    if len(answer.proposals) != 1 or len(answer.proposals[0].transforms) != 1:
-        raise NoProposalChosen("the answer must hold one proposal with one transform")
-    proposal = answer.proposals[0]
-    if proposal.protocol != ProtocolId.IPSEC_ESP or len(proposal.spi) != 4:
-        raise NoProposalChosen("the answer is not an ESP proposal with a 4-byte SPI")
-    picked = proposal.transforms[0]
-    if not any(_same_wire(picked, t) for t in offered.proposals[0].transforms):
-        raise NoProposalChosen("the answer's transform is not one we offered")
-    chosen = read_phase2(picked, proposal.spi, logger)
     if chosen is None:
         raise NoProposalChosen("the answer's transform names unknown algorithms")
     return chosen

@@ -2,7 +2,8 @@
 
 MI1 (no state yet) and a Quick Mode request (a new message ID on an established ISAKMP SA)
 create their states and are dispatched before this table; Informational messages go to
-:func:`pluto.ikev1.informational.informational_in` in any state of the ISAKMP SA.
+:func:`pluto.ikev1.informational.informational_in` in any state of the ISAKMP SA, and
+Transaction messages (XAUTH, Mode Config) to :func:`pluto.ikev1.transaction.message_in`.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from pluto.ikev1 import main_mode, quick_mode
+from pluto.ikev1 import aggressive_mode, main_mode, quick_mode, transaction
 from pluto.ikev1.states import V1StateKind as K
 from pluto.packet.ikev1_types import ExchangeType
 
@@ -25,7 +26,7 @@ class Transition:
     handler: Callable  # (core, isakmp, msg, data) or, for Quick Mode, (core, isakmp, quick, ...)
 
 
-MAIN, QUICK = ExchangeType.MAIN, ExchangeType.QUICK
+MAIN, QUICK, AGGR = ExchangeType.MAIN, ExchangeType.QUICK, ExchangeType.AGGRESSIVE
 
 TRANSITIONS: tuple[Transition, ...] = (
     Transition(K.STATE_MAIN_I1, MAIN, False, K.STATE_MAIN_I2,
@@ -38,7 +39,13 @@ TRANSITIONS: tuple[Transition, ...] = (
                "process MI3 (IDii, HASH_I), send MR3 (IDir, HASH_R)",
                main_mode.main_inI3_outR3),
     Transition(K.STATE_MAIN_I3, MAIN, True, K.STATE_MAIN_I4,
-               "process MR3 (IDir, HASH_R), start Quick Mode", main_mode.main_inR3),
+               "process MR3 (IDir, HASH_R), start XAUTH/ModeCfg or Quick Mode",
+               transaction.main_inR3),
+    Transition(K.STATE_AGGR_I1, AGGR, False, K.STATE_AGGR_I2,
+               "process AR1 (SA, KE, Nr, IDir, HASH_R), send AI2 (HASH_I), start Quick Mode",
+               aggressive_mode.aggr_inR1_outI2),
+    Transition(K.STATE_AGGR_R1, AGGR, True, K.STATE_AGGR_R2,
+               "process AI2 (HASH_I)", aggressive_mode.aggr_inI2),
     Transition(K.STATE_QUICK_I1, QUICK, True, K.STATE_QUICK_I2,
                "process QR1 (HASH(2), SA, Nr, KE), send QI2 (HASH(3)), install SAs",
                quick_mode.quick_inR1_outI2),

@@ -36,9 +36,11 @@ class HashAlgorithm(enum.IntEnum):
     IDENTITY = 5  # RFC 8420, for EdDSA
 
 
-# What libreswan announces without EdDSA: the SHA-2 family (SHA-1 is no longer offered).
+# The SHA-2 family (SHA-1 is no longer offered), and "Identity" because we verify and make
+# Ed25519 signatures, which RFC 8420 signs without a separate hash.
 OUR_HASH_ALGORITHMS: tuple[HashAlgorithm, ...] = (
-    HashAlgorithm.SHA2_256, HashAlgorithm.SHA2_384, HashAlgorithm.SHA2_512)
+    HashAlgorithm.SHA2_256, HashAlgorithm.SHA2_384, HashAlgorithm.SHA2_512,
+    HashAlgorithm.IDENTITY)
 
 
 def encode_hash_algorithms(algorithms: Iterable[int]) -> bytes:

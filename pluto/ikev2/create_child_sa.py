@@ -44,7 +44,7 @@ from pluto.ikev2.negotiation import (
     with_child_ke,
     without_ke,
 )
-from pluto.ikev2.ts import narrow, network_of, selectors_for, within
+from pluto.ikev2.ts import narrow, narrow_peer, network_of, selectors_for, within
 from pluto.impair import REGISTRY, ImpairSpec, register
 from pluto.impair import Kind as ImpairKind
 from pluto.kernel.ops import KernelError
@@ -334,7 +334,7 @@ def _connection_for(core: Pluto, ike: IkeSa, tsi, tsr) -> tuple[Connection, Any,
     busy = {c.conn.name for c in core.states.children_of(ike) if c.kind.established}
     fits = []
     for conn in candidates:
-        narrowed_i = narrow(conn.that.selector(), tsi.selectors)
+        narrowed_i = narrow_peer(conn.that, tsi.selectors, core.options.virtual_private)
         narrowed_r = narrow(conn.this.selector(), tsr.selectors)
         if narrowed_i is not None and narrowed_r is not None:
             fits.append((conn.name in busy, conn, narrowed_i, narrowed_r))
@@ -361,7 +361,8 @@ def _answer_child(core: Pluto, ike: IkeSa, msg: Message, payloads: list[Payload]
         refuse(core, ike, msg, NotifyType.INVALID_SYNTAX, "CREATE_CHILD_SA request lacks TS")
         return
     if old is not None:
-        match = (old.conn, narrow(old.conn.that.selector(), tsi.selectors),
+        match = (old.conn, narrow_peer(old.conn.that, tsi.selectors,
+                                       core.options.virtual_private),
                  narrow(old.conn.this.selector(), tsr.selectors))
         match = None if None in match else match
     else:

@@ -22,7 +22,7 @@ from pluto.ikev2 import messages, nat
 from pluto.ikev2.auth import AuthError, check_peer_auth, id_payload_body, make_auth
 from pluto.ikev2.keys import derive_child_sa_keys
 from pluto.ikev2.negotiation import NoProposalChosen, accept_answer, choose, proposals_to_sa
-from pluto.ikev2.ts import narrow, network_of, selectors_for, within
+from pluto.ikev2.ts import narrow, narrow_instance, narrow_peer, network_of, selectors_for, within
 from pluto.impair import REGISTRY, ImpairSpec, register
 from pluto.impair import Kind as ImpairKind
 from pluto.kernel.ops import KernelError
@@ -72,14 +72,22 @@ def _our_auth(core: Pluto, ike: IkeSa, conn: Connection, peer: Identity | None,
         message, nonce, sk_p = ike.init_response, ike.ni, ike.keys.sk_pr
     method, data = make_auth(conn, core.secrets, peer, ike.peer_hash_algorithms,
                              prf_alg=ike.chosen.prf, message_octets=message, peer_nonce=nonce,
-                             sk_p=sk_p, id_body=id_body)
+                             sk_p=sk_p, id_body=id_body, store=core.certs)
     return AuthPayload(method=method, data=data)
 
 
 def _check_auth(core: Pluto, ike: IkeSa, conn: Connection, peer: Identity, auth: AuthPayload,
-                id_body: bytes) -> str:
-    """Verify the peer's AUTH; returns how it authenticated, raises AuthError."""
+                id_body: bytes, payloads: list[Payload]) -> str:
+    """Verify the peer's AUTH (with the certificates among ``payloads``); returns how it
+    authenticated, raises AuthError."""
+    from pluto.certs.payloads import BadCertPayload, certs_in
     from pluto.certs.pubkeys import store_of
+    from pluto.ikev2.auth import PeerCerts
+
+    try:
+        certs = PeerCerts(core.certs, core.clock.wall(), certs_in(payloads))
+    except BadCertPayload as err:
+        raise AuthError(f"authentication failed: {err}") from None
 
     if ike.initiator:
         message, nonce, sk_p = ike.init_response, ike.ni, ike.keys.sk_pr
@@ -87,7 +95,22 @@ def _check_auth(core: Pluto, ike: IkeSa, conn: Connection, peer: Identity, auth:
         message, nonce, sk_p = ike.init_request, ike.nr, ike.keys.sk_pi
     return check_peer_auth(conn, core.secrets, peer, auth.method, auth.data,
                            store_of(core).find, prf_alg=ike.chosen.prf,
-                           message_octets=message, our_nonce=nonce, sk_p=sk_p, id_body=id_body)
+                           message_octets=message, our_nonce=nonce, sk_p=sk_p, id_body=id_body,
+                           certs=certs)
+
+
+def messages_payloads(data: bytes | None) -> list[Payload]:
+    """The payloads of a message we already parsed once (the IKE_SA_INIT response: its
+    CERTREQ); empty when it cannot be read again."""
+    from pluto.packet.errors import MalformedMessage
+    from pluto.packet.ikev2 import parse_message
+
+    if not data:
+        return []
+    try:
+        return list(parse_message(data).payloads)
+    except (MalformedMessage, ValueError):
+        return []
 
 
 # --- initiator -----------------------------------------------------------------------------
@@ -101,7 +124,12 @@ def send_request(core: Pluto, ike: IkeSa) -> None:
     except AuthError as err:
         outcome.fail(core, ike, NotifyType.AUTHENTICATION_FAILED, str(err))
         return
-    payloads: list[Payload] = [idi, auth]
+    from pluto.certs.payloads import certreqs_in
+    from pluto.ikev2.auth import our_cert_payloads, our_cert_request
+
+    asked = certreqs_in(messages_payloads(ike.init_response)) if conn.this.cert else []
+    payloads: list[Payload] = [idi, *our_cert_payloads(conn, core.certs, asked),
+                               *our_cert_request(conn, core.certs), auth]
     if not core.impairs.get("omit-v2-ike-auth-child"):
         child = core.new_child(ike, conn, StateKind.STATE_V2_IKE_AUTH_CHILD_I0, initiator=True)
         child.inbound_spi = core.kernel.allocate_spi("esp", ike.remote[0], ike.local[0])
@@ -147,7 +175,7 @@ def process_response(core: Pluto, ike: IkeSa, msg: Message, payloads: list[Paylo
                      f"peer ID '{peer}' is not the expected '{wanted}'")
         return
     try:
-        how = _check_auth(core, ike, conn, peer, auth, id_payload_body(idr))
+        how = _check_auth(core, ike, conn, peer, auth, id_payload_body(idr), payloads)
     except AuthError as err:
         outcome.fail(core, ike, NotifyType.AUTHENTICATION_FAILED, str(err))
         return
@@ -290,7 +318,7 @@ def process_request(core: Pluto, ike: IkeSa, msg: Message, payloads: list[Payloa
                 f"no connection is willing to talk to peer ID '{peer}'")
         return
     try:
-        how = _check_auth(core, ike, conn, peer, auth, id_payload_body(idi))
+        how = _check_auth(core, ike, conn, peer, auth, id_payload_body(idi), payloads)
     except AuthError as err:
         _reject(core, ike, msg, NotifyType.AUTHENTICATION_FAILED, str(err))
         return
@@ -306,7 +334,11 @@ def process_request(core: Pluto, ike: IkeSa, msg: Message, payloads: list[Payloa
         return
     ike.peer_id = peer
     core.cancel(ike, "discard")
-    answer: list[Payload] = [idr, my_auth]
+    from pluto.certs.payloads import certreqs_in
+    from pluto.ikev2.auth import our_cert_payloads
+
+    answer: list[Payload] = [idr, *our_cert_payloads(conn, core.certs, certreqs_in(payloads)),
+                             my_auth]
     _ike_established(core, ike, f"responder established IKE SA; authenticated peer using "
                                 f"{how}")
     # Before the new Child SA is installed: the old one holds the same kernel policies.
@@ -331,7 +363,8 @@ def _answer_child(core: Pluto, ike: IkeSa, conn: Connection, payloads: list[Payl
                        "NO_PROPOSAL_CHOSEN")
         answer.append(messages.notify(NotifyType.NO_PROPOSAL_CHOSEN))
         return None
-    narrowed_i = narrow(conn.that.selector(), tsi.selectors) if tsi else None
+    narrowed_i = narrow_peer(conn.that, tsi.selectors, core.options.virtual_private) \
+        if tsi else None
     narrowed_r = narrow(conn.this.selector(), tsr.selectors) if tsr else None
     if narrowed_i is None or narrowed_r is None:
         ike.logger.log("traffic selectors do not match ours "
@@ -356,6 +389,7 @@ def _answer_child(core: Pluto, ike: IkeSa, conn: Connection, payloads: list[Payl
         outcome.delete_state(core, child)
         answer.append(messages.notify(NotifyType.TS_UNACCEPTABLE))
         return None
+    narrow_instance(conn, child.remote_ts)
     answer += [chosen.to_sa(child.inbound_spi.to_bytes(4, "big")),
                TSiPayload(selectors=[narrowed_i]), TSrPayload(selectors=[narrowed_r])]
     return child

@@ -245,8 +245,10 @@ def process_request(core: Pluto, msg: Message, data: bytes, local: Endpoint,
     ike.init_request = data
     announcements.record_peer(ike, msg.all(NotifyPayload), ike.logger)
     nat.detected(core, ike, msg, local, remote)
+    from pluto.ikev2.auth import our_cert_request
+
     payloads = [chosen.to_sa(), KEPayload(dh_group=chosen.ke.ikev2_id, data=keypair.public),
-                NoncePayload(data=ike.nr),
+                NoncePayload(data=ike.nr), *our_cert_request(conn, core.certs),
                 *nat.our_notifies(conn, ike.spi_i, ike.spi_r, ike.local, ike.remote),
                 *announcements.ike_sa_init_notifies()]
     ike.init_response = messages.send_response(core, ike, msg, payloads, encrypted=False)

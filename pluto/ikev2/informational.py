@@ -1,16 +1,18 @@
 """INFORMATIONAL exchanges (RFC 7296 §1.4): Delete of Child and IKE SAs, empty liveness checks.
 
     delete_sa         (either side) send SK{D(ESP, our inbound SPI)} or SK{D(IKE)}
+    delete_replaced_ike_sa  after a rekey: SK{D(IKE)} on the old SA, kept until answered
     process_request   answer Deletes with the matching SPIs (§1.4.1), answer empty requests
     delete_everything shutdown: every IKE SA is deleted, each peer told once
 """
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 from pluto.engine import outcome
-from pluto.engine.states import ChildSa, IkeSa, State
+from pluto.engine.states import ChildSa, IkeSa, State, StateKind
 from pluto.ikev2 import messages
 from pluto.impair import REGISTRY, ImpairSpec, Kind, register
 from pluto.packet.ikev2 import DeletePayload, Message, Payload
@@ -68,6 +70,48 @@ def delete_sa(core: Pluto, state: State) -> None:
         core, ike, INFORMATIONAL, [payload], encrypted=True,
         on_response=_delete_child_answered))
     outcome.delete_state(core, state)
+
+
+def delete_replaced_ike_sa(core: Pluto, ike: IkeSa) -> None:
+    """Delete an IKE SA that a rekey replaced (or made redundant), waiting for the answer.
+
+    Its Child SAs have moved on, so nothing is lost by waiting: the SA stays, as a zombie
+    that nothing else uses, until the peer answers the Delete (RFC 7296 §1.4.1: the response
+    to an INFORMATIONAL request comes back on the SA it was sent on) or its retransmits run
+    out. Dropping it at once made the answer arrive for unknown SPIs.
+    """
+    if (ike.outstanding is not None or ike.queued or not ike.kind.established
+            or ike.protector is None or core.impairs.get("send-no-delete")):
+        delete_sa(core, ike)  # busy, unkeyed or impaired: the usual immediate delete
+        return
+    ike.logger.log(f"deleting state ({ike.kind.name}) {_aged(core, ike)} and sending "
+                   "notification")
+    for child in core.states.children_of(ike):
+        _log_traffic(core, child)
+        outcome.delete_state(core, child)
+    for event in list(ike.timers):
+        core.cancel(ike, event)
+    core.change_state(ike, StateKind.STATE_V2_ZOMBIE)
+    # Retransmits as for any request; the give-up timer below ends them quietly (a replaced
+    # SA whose Delete goes unanswered is no dead peer to revive).
+    messages.send_request(core, ike, INFORMATIONAL, [DeletePayload(protocol=ProtocolId.IKE)],
+                          encrypted=True, on_response=_delete_ike_answered, timeout=math.inf)
+    core.schedule(ike, "delete-answer", core.options.retransmit_timeout,
+                  lambda: _delete_ike_unanswered(core, ike))
+
+
+def _delete_ike_answered(core: Pluto, ike: IkeSa, msg: Message, payloads: list[Payload],
+                         data: bytes) -> None:
+    ike.logger.debug("base", f"#{ike.serial}: peer confirmed the IKE SA delete")
+    outcome.delete_state(core, ike)
+
+
+def _delete_ike_unanswered(core: Pluto, ike: IkeSa) -> None:
+    if core.states.get(ike.serial) is not ike:
+        return
+    ike.logger.log(f"no answer to the Delete of the replaced IKE SA within "
+                   f"{core.options.retransmit_timeout:g}s; forgetting it")
+    outcome.delete_state(core, ike)
 
 
 def _send_once(core: Pluto, ike: IkeSa, payloads: list[Payload]) -> None:

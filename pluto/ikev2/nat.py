@@ -107,11 +107,17 @@ def request_from(core: Pluto, ike: IkeSa, local: Endpoint, remote: Endpoint) -> 
 
 
 def _move_child(core: Pluto, ike: IkeSa, child: ChildSa) -> None:
-    """Re-install the Child SA's kernel SAs with the new encapsulation ports (and address).
+    """Point the Child SA's kernel SAs at the new encapsulation ports (and address).
 
-    KernelOps has no update: the SA is deleted and added again with the same SPI and keys.
+    A kernel that can (``update_sa``, XFRM_MSG_UPDSA) changes the ports of the installed SA,
+    which keeps its sequence numbers and replay window: re-adding it would restart the
+    outbound sequence at 1 and the peer's anti-replay check would drop those packets. An SA
+    whose identity (the destination address) changes is deleted and added again.
     """
     sport, dport = encap_ports(ike)
+    update = getattr(core.kernel, "update_sa", None)
+    outbound = [sa for sa in child.sas if sa.id.spi != child.inbound_spi]
+    old_peer = outbound[0].id.dst if outbound else ike.remote[0]
     moved: list[SaSpec] = []
     for sa in child.sas:
         inbound = sa.id.spi == child.inbound_spi
@@ -121,14 +127,36 @@ def _move_child(core: Pluto, ike: IkeSa, child: ChildSa) -> None:
             new = replace(sa, id=replace(sa.id, dst=ike.remote[0]), encap_sport=sport,
                           encap_dport=dport)
         try:
-            core.kernel.delete_sa(sa.id)
-            core.kernel.add_sa(new)
+            if update is not None and new.id == sa.id:
+                update(new)
+            else:
+                core.kernel.delete_sa(sa.id)
+                core.kernel.add_sa(new)
         except KernelError as err:
             child.logger.log(f"kernel: moving the SA to the new NAT mapping: {err}")
         moved.append(new)
     child.sas[:] = moved
+    _move_policies(core, child, old_peer, ike.remote[0])
     child.logger.debug("nattraversal", f"#{child.serial}: ESP in UDP now "
                                        f"{sport}<->{format_endpoint(ike.remote)}")
+
+
+def _move_policies(core: Pluto, child: ChildSa, old_peer, new_peer) -> None:
+    """A NAT that changed its address too: the tunnel templates of the Child SA's policies
+    name the peer's address, so they are replaced (UPDPOLICY keeps the selectors)."""
+    if old_peer == new_peer:
+        return
+    moved = []
+    for policy in child.policies:
+        new = replace(policy,
+                      tunnel_src=new_peer if policy.tunnel_src == old_peer else policy.tunnel_src,
+                      tunnel_dst=new_peer if policy.tunnel_dst == old_peer else policy.tunnel_dst)
+        try:
+            core.kernel.add_policy(new, update=True)
+        except KernelError as err:
+            child.logger.log(f"kernel: moving the policy to the new NAT mapping: {err}")
+        moved.append(new)
+    child.policies[:] = moved
 
 
 def ike_port_endpoint(ike: IkeSa) -> Endpoint:

@@ -133,14 +133,14 @@ def _ike_rekey_response(core: Pluto, old: IkeSa, new: IkeSa, payloads: list[Payl
                        "lowest nonce; deleting the redundant IKE SA")
         _move_children(core, new, rival)
         old.rekeyed_to = rival.serial
-        informational.delete_sa(core, new)
+        informational.delete_replaced_ike_sa(core, new)
         return
     if rival is not None:
         # The Child SAs went to the peer's new IKE SA when we answered it: they come here.
         new.logger.log(f"simultaneous rekey of IKE SA #{old.serial}: the peer's IKE SA "
                        f"#{rival.serial} is redundant and the peer deletes it")
         _move_children(core, rival, new)
-    informational.delete_sa(core, old)
+    informational.delete_replaced_ike_sa(core, old)
 
 
 def _ike_rekey_failed(core: Pluto, new: IkeSa, notify_type: int, text: str) -> None:

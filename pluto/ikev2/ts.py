@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable
+from dataclasses import replace
 
+from pluto.connections.connection import Connection, End, Kind
+from pluto.connections.virtual_private import VirtualPrivate, choose_client
 from pluto.packet.ikev2_ts import RawTrafficSelector, TrafficSelector
 from pluto.packet.ikev2_types import TsType
 
@@ -87,3 +90,43 @@ def narrow(ours: IPNetwork, proposed: Iterable[TrafficSelector | RawTrafficSelec
         if cut is not None and (best is None or _breadth(cut) > _breadth(best)):
             best = cut
     return best
+
+
+def narrow_peer(end: End, proposed: Iterable[TrafficSelector | RawTrafficSelector],
+                virtual_private: VirtualPrivate) -> TrafficSelector | None:
+    """The responder's selector for the peer's side (TSi) of a connection whose peer end is
+    ``end``.
+
+    A configured end narrows as :func:`narrow` does. A virtual end (``vhost:``/``vnet:``, a
+    road warrior behind a NAT claiming its inside address) takes the first proposed selector
+    that is a whole CIDR block its virtual subnet accepts: inside virtual-private and not
+    excluded, or the peer's own address for ``%no``. Once an instance has accepted a claim,
+    its client is that claim and later Child SAs narrow to it.
+    """
+    if end.virtual is None or end.client is not None:
+        selector = end.selector()
+        return None if selector is None else narrow(selector, proposed)
+    candidates = [(network_of(ts), ts) for ts in proposed]
+    claims = [net for net, _ts in candidates if net is not None]
+    chosen = choose_client(end.virtual, claims, end.host, virtual_private)
+    return next((ts for net, ts in candidates if net == chosen), None) if chosen else None
+
+
+def narrow_instance(conn: Connection, client: IPNetwork) -> None:
+    """Make a road warrior's instance protect what its first Child SA negotiated, as
+    libreswan's instances do: status shows the peer's narrowed client (its /32, the claim a
+    virtual end accepted) rather than the template's 0.0.0.0/0, and later Child SAs (rekeys)
+    narrow to it. Templates and permanent connections are left alone."""
+    if conn.kind is not Kind.INSTANCE:
+        return
+    current = conn.that.client
+    if current is None and conn.that.virtual is None:
+        return  # the peer's host alone: already as narrow as it gets
+    if current is not None and (client == current or client.version != current.version
+                                or not client.subnet_of(current)):
+        return
+    that = replace(conn.that, client=client)
+    if conn.this_is_left:
+        conn.right = that
+    else:
+        conn.left = that

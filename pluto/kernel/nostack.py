@@ -67,6 +67,7 @@ class NoStack:
         self._logger = logger or null_logger()
         self._larval: set[SaId] = set()  # allocated SPIs not yet filled in by add_sa
         self._sas: dict[SaId, InstalledSa] = {}
+        self._updated: list[SaId] = []  # SAs changed in place by update_sa, in order
         self._policies: dict[PolicyKey, PolicySpec] = {}
         self._acquire_seq = itertools.count(1)
 
@@ -107,6 +108,17 @@ class NoStack:
         else:
             raise KernelError("delete SA", errno.ESRCH, f"no SA {format_sa_id(sa)}")
         self._logger.debug("kernel", f"nostack: deleted SA {format_sa_id(sa)}")
+
+    def update_sa(self, sa: SaSpec) -> None:
+        """Replace an installed SA's description in place (XFRM_MSG_UPDSA's job: a NAT
+        port change), keeping its place and add time; the SA must exist."""
+        installed = self._sas.get(sa.id)
+        if installed is None:
+            raise KernelError("update SA", errno.ESRCH, f"no SA {format_sa_id(sa.id)}")
+        self._sas[sa.id] = InstalledSa(sa, installed.add_time)
+        self._updated.append(sa.id)
+        self._logger.debug("kernel", f"nostack: updated SA {format_sa_id(sa.id)} "
+                                     f"encap {sa.encap_sport}->{sa.encap_dport}")
 
     def sa_counters(self, sa: SaId) -> SaCounters:
         installed = self._sas.get(sa)
@@ -190,6 +202,10 @@ class NoStack:
     def installed_policies(self) -> list[PolicySpec]:
         """The policies in the order they were added."""
         return list(self._policies.values())
+
+    def updated_sas(self) -> list[SaId]:
+        """The SAs update_sa changed in place, in the order it did (one entry per call)."""
+        return list(self._updated)
 
     def larval_spis(self) -> list[SaId]:
         """SPIs allocated and not yet used by add_sa nor released by delete_sa."""

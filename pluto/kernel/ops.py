@@ -92,6 +92,10 @@ class KernelOps(Protocol):
 
     def delete_sa(self, sa: SaId) -> None: ...
 
+    def update_sa(self, sa: SaSpec) -> None:
+        """Change an installed SA in place (its NAT-T encapsulation ports after the peer's
+        NAT mapping moved), keeping its keys, sequence numbers and replay window."""
+
     def add_policy(self, policy: PolicySpec, update: bool = False) -> None:
         """``update``: replace the template of the policy with these selectors (a trap
         policy becoming a Child SA's, and back)."""

@@ -29,12 +29,18 @@ VERBS = ("prepare", "route", "up", "down", "unroute")
 TIMEOUT = 30.0  # seconds: a hung script must not hang pluto for ever
 
 DEFAULT_UPDOWN = """\
-# pluto's built-in updown: keep a route to the peer's client subnet while routed.
+# pluto's built-in updown: keep a route to the peer's client subnet while routed. Through
+# the next hop when the peer is behind a gateway, on the interface when it is on the link.
+if [ "$PLUTO_NEXT_HOP" = "$PLUTO_PEER" ] && [ -n "$PLUTO_INTERFACE" ]; then
+    set -- dev "$PLUTO_INTERFACE"
+else
+    set -- via "$PLUTO_NEXT_HOP"
+fi
 case "$PLUTO_VERB" in
 route-client|route-client-v6)
-    ip route replace "$PLUTO_PEER_CLIENT" via "$PLUTO_NEXT_HOP" ;;
+    ip route replace "$PLUTO_PEER_CLIENT" "$@" ;;
 unroute-client|unroute-client-v6)
-    ip route del "$PLUTO_PEER_CLIENT" via "$PLUTO_NEXT_HOP" 2>/dev/null || : ;;
+    ip route del "$PLUTO_PEER_CLIENT" "$@" 2>/dev/null || : ;;
 esac
 """
 
@@ -161,3 +167,42 @@ def _interface_of_v6(address: IPAddress) -> str:
     except OSError:
         pass
     return ""
+
+
+@dataclass(frozen=True)
+class RouteToPeer:
+    """What ``ip route get PEER`` says: the gateway (None when the peer is on the link) and
+    the interface the kernel would send through."""
+
+    gateway: IPAddress | None
+    interface: str
+
+
+def parse_route_get(text: str) -> RouteToPeer | None:
+    """``198.51.100.23 via 203.0.113.254 dev eth0 src ...`` -> gateway and device; None
+    when the text is not a route (an error, an unreachable destination)."""
+    words = text.split()
+    values = {key: words[i + 1] for i, key in enumerate(words[:-1]) if key in ("via", "dev")}
+    if "dev" not in values:
+        return None
+    via = values.get("via")
+    try:
+        gateway = ipaddress.ip_address(via) if via is not None else None
+    except ValueError:  # "via inet6 fe80::1" and other forms we do not route through
+        gateway = None
+    return RouteToPeer(gateway, values["dev"])
+
+
+def route_to(peer: IPAddress, timeout: float = 5.0) -> RouteToPeer | None:
+    """The route the kernel would use to reach ``peer`` (libreswan's %defaultroute next
+    hop), or None when ``ip`` cannot tell."""
+    try:
+        done = subprocess.run(["ip", "-o", "route", "get", str(peer)], env={
+            "PATH": os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")},
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            timeout=timeout, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if done.returncode != 0:
+        return None
+    return parse_route_get(done.stdout.decode(errors="replace"))

@@ -33,6 +33,10 @@ from pluto.kernel.xfrm_socket import XfrmChannel
 from pluto.kernel.xfrm_structs import address_from
 from pluto.log import Logger, null_logger
 
+# The reqid of larval SAs (ALLOCSPI): in the range pluto.kernel.sweep recognises as ours,
+# and never one the core hands out (those are 16384 + 4n).
+LARVAL_REQID = (1 << 30) - 1
+
 # Highest SPI per protocol: IPComp's CPI is 16 bits and RFC 3173 §4.1 keeps 61440-65535
 # for private use.
 MAX_SPI = {"esp": 0xFFFFFFFF, "ah": 0xFFFFFFFF, "comp": 61439}
@@ -96,6 +100,9 @@ class XfrmKernel:
         self._channel = channel or XfrmChannel(netns=netns)
         self._larval: dict[SaId, IPAddress] = {}  # allocated SPI -> peer (source) address
         self._sas: dict[SaId, SaSpec] = {}
+        # what add_sa was given beside the spec, so that update_sa sends the same again
+        self._sa_extras: dict[SaId, tuple[SaLifetime | None, tuple[int, int] | None,
+                                          int | None]] = {}
         self._policies: dict[tuple, PolicySpec] = {}
 
     def close(self) -> None:
@@ -130,8 +137,9 @@ class XfrmKernel:
         if proto not in MAX_SPI:
             raise KernelError(operation, errno.EPROTONOSUPPORT,
                               f"protocol {proto!r} is not esp, ah or comp")
+        # LARVAL_REQID marks the reservation as pluto's, for the start-up sweep after a crash
         request = self._build(operation, requests.allocate_spi, proto, src, dst,
-                              MIN_AUTO_SPI, MAX_SPI[proto])
+                              MIN_AUTO_SPI, MAX_SPI[proto], reqid=LARVAL_REQID)
         answer = self._call(operation, request, ack=False)
         spi = answer[0]["id"]["spi"]
         self._larval[SaId(dst, spi, proto)] = src
@@ -150,6 +158,7 @@ class XfrmKernel:
         self._call(operation, request)
         self._larval.pop(sa.id, None)
         self._sas[sa.id] = sa
+        self._sa_extras[sa.id] = (lifetime, mark, if_id)
         self._logger.debug("kernel", f"xfrm: added SA {format_sa_id(sa.id)} {sa.src}->{sa.id.dst} "
                                      f"{sa.mode} reqid={sa.reqid}")
 
@@ -165,11 +174,38 @@ class XfrmKernel:
             if not (larval and e.errno == errno.ESRCH):
                 raise
         self._sas.pop(sa, None)
+        self._sa_extras.pop(sa, None)
         self._larval.pop(sa, None)
+
+    def update_sa(self, sa: SaSpec) -> None:
+        """Change an installed SA's NAT-T encapsulation ports in place (UPDSA).
+
+        The kernel's xfrm_state_update() keeps the SA (keys, sequence numbers, replay window,
+        counters) and copies in the new encapsulation and lifetimes. A delete and re-add would
+        restart the outbound sequence numbers at 1, which the peer's anti-replay window drops
+        until they pass the old ones (seen in testing/pluto/nat-port-change). UPDSA cannot
+        change the SA's addresses (its source is not updated, its destination is its identity):
+        when they change, the SA is deleted and added again instead.
+        """
+        old = self._sas.get(sa.id)
+        if old is None or old.src != sa.src:
+            if old is not None:
+                self.delete_sa(old.id)
+            self.add_sa(sa)
+            return
+        lifetime, mark, if_id = self._sa_extras.get(sa.id, (None, None, None))
+        operation = f"update SA {format_sa_id(sa.id)}"
+        request = self._build(operation, requests.add_sa, sa, lifetime, update=True,
+                              mark=mark, if_id=if_id)
+        self._call(operation, request)
+        self._sas[sa.id] = sa
+        self._logger.debug("kernel", f"xfrm: updated SA {format_sa_id(sa.id)} encap "
+                                     f"{sa.encap_sport}->{sa.encap_dport}")
 
     def forget_sa(self, sa: SaId) -> None:
         """The kernel removed ``sa`` itself (hard expire): flush must not try again."""
         self._sas.pop(sa, None)
+        self._sa_extras.pop(sa, None)
         self._larval.pop(sa, None)
 
     def get_sa(self, sa: SaId):
@@ -239,6 +275,7 @@ class XfrmKernel:
             except KernelError as e:
                 errors.append(e)
                 self._sas.pop(sa, None)
+                self._sa_extras.pop(sa, None)
                 self._larval.pop(sa, None)
         return errors
 

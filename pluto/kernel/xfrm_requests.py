@@ -139,7 +139,8 @@ def _sa_selector(sa: SaSpec) -> dict[str, Any]:
 
 def add_sa(sa: SaSpec, lifetime: SaLifetime | None = None, update: bool = False,
            mark: tuple[int, int] | None = None, if_id: int | None = None) -> Request:
-    """NEWSA, or UPDSA to fill in an SPI reserved by ALLOCSPI (``update``)."""
+    """NEWSA, or UPDSA (``update``) to fill in an SPI reserved by ALLOCSPI or to change the
+    encapsulation ports of an installed SA."""
     lifetime = lifetime or SaLifetime.of(sa)
     esn_attr = sa.esn or sa.replay_window > 255
     fields = {

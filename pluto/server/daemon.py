@@ -1,8 +1,9 @@
 """The running daemon: the asyncio loop around the sans-I/O core.
 
-Start-up, in the order pluto(8) implies: the lock file (exit 10 when a live pluto holds it),
-the UDP sockets, the core, the control socket; then "ready" (``Pluto initialized`` with
-``--nofork``, or the waiting parent told to exit 0). Then every event is handed to the core:
+Start-up, in the order pluto(8) implies: the lock file (exit 10 when a live pluto holds it;
+a zombie does not count), the UDP sockets, the start-up sweep of what a killed pluto left in
+the kernel (pluto/kernel/sweep.py), the core, the control socket; then "ready" (``Pluto
+initialized`` with ``--nofork``, or the waiting parent told to exit 0). Then every event is handed to the core:
 datagrams to ``packet_received``, whack requests to ``whack``, and the timer fires
 ``run_timers`` at ``next_deadline()``; after each event the timer is re-armed. whack's
 ``shutdown`` is handled by the core (``core.shutdown()``); pluto then stops when the core sets
@@ -12,6 +13,9 @@ SIGTERM and SIGINT shut down in order: ``core.shutdown()`` (SAs deleted, peers t
 whack replies flushed, ``core.close()`` (routes removed, the kernel back end flushed of
 everything pluto added, the XFRM monitor closed), sockets closed, control socket and lock file removed, exit 0. SIGHUP
 only logs a hint, as the manual says.
+
+A log file that cannot be written (a full disk) does not stop pluto: the sink says so once on
+stderr, and the next whack request gets the same line once (pluto/server/logsink.py).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from pluto.engine.host import Clock, Endpoint, IPAddress, SystemClock, Transport
 from pluto.log import Logger
 from pluto.server.lockfile import EXIT_LOCKED, LockError, LockFile, LockHeld
 from pluto.server.options import CoreOptions, PlutoOptions, effective_helpers
+from pluto.server.pidcheck import pid_is_alive
 from pluto.server.udp import IkeSockets, ListenError
 from pluto.server.whack_server import (
     ControlSocketError,
@@ -34,6 +39,7 @@ from pluto.server.whack_server import (
     WhackServer,
     log_internal_error,
 )
+from pluto.whack_protocol import RC_COMMENT
 
 # pluto(8): SIGHUP gets a suggestion that "whack --listen" might have been intended.
 SIGHUP_HINT = ('SIGHUP ignored; perhaps "whack --listen" was intended (it looks for new '
@@ -81,7 +87,7 @@ class PlutoServer:
         self._make_core = make_core
         self._ready = ready
         self._clock = clock or SystemClock()
-        self.lock = LockFile(opts.pid_path, log=logger.log)
+        self.lock = LockFile(opts.pid_path, log=logger.log, is_running=pid_is_alive)
         self.sockets = IkeSockets(logger)
         self.core: Core | None = None
         self.whack_server: WhackServer | None = None
@@ -90,6 +96,7 @@ class PlutoServer:
         self._timer: asyncio.TimerHandle | None = None
         self._timer_deadline: float | None = None
         self._signals: list[int] = []
+        self._told_log_failure: str | None = None
 
     # --- life cycle ---------------------------------------------------------------------
 
@@ -123,6 +130,7 @@ class PlutoServer:
                     await self.sockets.open(address, self.opts.natikeport, nat=True)
         except ListenError as err:
             raise StartupError(str(err)) from None
+        self._sweep_kernel()
         try:
             self.core = self._make_core(opts=self.opts, transport=self.sockets,
                                         logger=self.logger, core_options=self.core_options())
@@ -142,6 +150,30 @@ class PlutoServer:
         self._after_event()
         self.logger.log("listening for IKE messages")
 
+    def _sweep_kernel(self) -> None:
+        """Remove what a pluto killed without its clean-up left in the kernel.
+
+        After the lock: no live pluto of this rundir owns those SAs any more. Before the
+        core: its first installs (auto=route, auto=start) reuse the same reqids. Without XFRM
+        there is nothing to sweep; the core then says clearly why it cannot start.
+        """
+        if self.opts.noklips:
+            return  # nostack keeps nothing across a restart
+        from pluto.kernel import sweep
+        from pluto.kernel.ops import KernelError
+        from pluto.kernel.xfrm_socket import XfrmChannel
+
+        try:
+            channel = XfrmChannel()
+        except OSError:
+            return
+        try:
+            sweep.sweep(sweep.xfrm_leftovers(channel), self.logger.log)
+        except (KernelError, ValueError) as err:
+            self.logger.log(f"start-up sweep: cannot list the kernel's SAs and policies: {err}")
+        finally:
+            channel.close()
+
     def core_options(self) -> CoreOptions:
         return CoreOptions(
             uniqueids=self.opts.uniqueids,
@@ -154,6 +186,13 @@ class PlutoServer:
             ikev1_policy=self.opts.ikev1_policy,
             keep_alive=self.opts.keep_alive,
             force_keepalive=self.opts.force_keepalive,
+            ddos_mode="busy" if self.opts.force_busy else self.opts.ddos_mode,
+            ddos_ike_threshold=self.opts.ddos_ike_threshold,
+            max_halfopen_ike=self.opts.max_halfopen_ike,
+            max_halfopen_ike_per_peer=self.opts.max_halfopen_ike_per_peer,
+            certdir=self.opts.certdir,
+            crl_strict=self.opts.crl_strict,
+            virtual_private=self.opts.virtual_private,
         )
 
     def request_stop(self, reason: str) -> None:
@@ -209,11 +248,20 @@ class PlutoServer:
 
     def _whack(self, actions: list[dict[str, Any]], reply: StreamReply) -> None:
         assert self.core is not None
+        self._tell_whack_about_logging(reply)
         if any(action.get("action") == "shutdown" for action in actions):
             # The core may queue the request behind others; pluto stops once its reply is
             # done, whether or not the core also sets ``stopping``.
             reply.finished.add_done_callback(lambda _f: self._stop_for_whack())
         self.core.whack(actions, reply)
+
+    def _tell_whack_about_logging(self, reply: StreamReply) -> None:
+        """A log file that cannot be written (a full disk) is said once to whack too: with
+        a log file and no --stderrlog, nobody reads pluto's stderr."""
+        failure = getattr(self.logger.sink, "logfile_failure", None)
+        if failure is not None and failure != self._told_log_failure:
+            reply.line(RC_COMMENT, failure)
+        self._told_log_failure = failure
 
     def _stop_for_whack(self) -> None:
         if self._stop is not None and not self._stop.is_set():

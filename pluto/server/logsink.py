@@ -8,6 +8,7 @@ syslog (facility authpriv), as pluto(8) says.
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -26,11 +27,16 @@ class LogSink:
 
     def __init__(self, *, stderr: TextIO | None = None, logfile: TextIO | None = None,
                  syslog: Callable[[str], None] | None = None,
-                 wall: Callable[[], float] = time.time) -> None:
+                 wall: Callable[[], float] = time.time,
+                 complain: TextIO | None = None) -> None:
         self._stderr = stderr
         self._logfile = logfile
         self._syslog = syslog
         self._wall = wall
+        # where a failing log file is reported once: stderr, even without --stderrlog
+        self._complain = complain if complain is not None else sys.stderr
+        self.logfile_failure: str | None = None  # why writing the log file fails, if it does
+        self.failures_since = 0  # lines lost since then
 
     def __call__(self, line: str) -> None:
         # One bad destination (a full disk, a closed terminal) must not take pluto down.
@@ -45,13 +51,59 @@ class LogSink:
     def log_elsewhere(self, line: str) -> None:
         """The line to the log file and syslog only (stderr already has it)."""
         if self._logfile is not None:
-            try:
-                self._logfile.write(f"{timestamp(self._wall())}: {line}\n")
-                self._logfile.flush()
-            except (OSError, ValueError):
-                pass
+            self._write_logfile(f"{timestamp(self._wall())}: {line}\n")
         if self._syslog is not None:
             self._syslog(line)
+
+    def _write_logfile(self, text: str) -> None:
+        """One line, straight to the file: a full disk loses that line and nothing else.
+
+        Unbuffered (os.write on the descriptor), so lines that failed are not kept in a
+        buffer to pile up or to come out later in the wrong order. The first failure is
+        reported once on stderr; the first success after it says how many lines were lost.
+        """
+        assert self._logfile is not None
+        data = text.encode("utf-8", "replace")
+        try:
+            fileno = self._logfile.fileno()
+        except (OSError, ValueError, AttributeError):
+            fileno = None
+        try:
+            if fileno is None:  # an in-memory stream (tests)
+                self._logfile.write(text)
+                self._logfile.flush()
+            else:
+                os.write(fileno, data)
+        except (OSError, ValueError) as err:
+            self._logfile_failed(err)
+            return
+        if self.logfile_failure is not None:
+            lost, self.failures_since = self.failures_since, 0
+            self.logfile_failure = None
+            self._complain_once(f"pluto: writing the log file works again; {lost} line(s) "
+                                "were lost")
+
+    def _logfile_failed(self, err: Exception) -> None:
+        self.failures_since += 1
+        if self.logfile_failure is not None:
+            return
+        reason = getattr(err, "strerror", None) or str(err)
+        self.logfile_failure = (f'cannot write to the log file "{self.logfile_name}": '
+                                f"{reason}; log lines are lost until it works again")
+        self._complain_once(f"pluto: {self.logfile_failure}")
+
+    def _complain_once(self, text: str) -> None:
+        if self._complain is None:
+            return
+        try:
+            self._complain.write(text + "\n")
+            self._complain.flush()
+        except (OSError, ValueError):
+            self._complain = None
+
+    @property
+    def logfile_name(self) -> str:
+        return str(getattr(self._logfile, "name", "?"))
 
     def close(self) -> None:
         if self._logfile is not None:

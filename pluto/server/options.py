@@ -20,11 +20,13 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from pluto.connections.virtual_private import VirtualPrivateError, parse_virtual_private
 from pluto.debug_options import DebugImpairOptions, OptionError, extract
 from pluto.engine.host import Endpoint, IPAddress
 
 DEFAULT_RUNDIR = "/run/pluto"
 DEFAULT_SECRETS = "/etc/ipsec.secrets"
+DEFAULT_CERTDIR = "/etc/ipsec.d"  # cacerts/ certs/ private/ crls/ (pluto/certs/store.py)
 DEFAULT_IKE_PORT = 500
 DEFAULT_NAT_IKE_PORT = 4500
 
@@ -41,6 +43,8 @@ class PlutoOptions:
     rundir: str = DEFAULT_RUNDIR
     ctlbase: str | None = None
     secretsfile: str = DEFAULT_SECRETS
+    certdir: str = DEFAULT_CERTDIR
+    crl_strict: bool = False
     ikeport: int = DEFAULT_IKE_PORT
     natikeport: int = DEFAULT_NAT_IKE_PORT  # 0: no NAT-T sockets
     interfaces: list[str] = field(default_factory=list)
@@ -52,6 +56,12 @@ class PlutoOptions:
     ikev1_policy: str = "drop"  # libreswan's ikev1-policy: accept, reject or drop
     keep_alive: int = 20  # seconds between NAT-T keepalives from behind a NAT; 0: none
     force_keepalive: bool = False  # send them whenever ESP is encapsulated
+    virtual_private: str = ""  # --virtual-private: %v4:NET,%v4:!NET,... as written
+    # Denial of service (pluto/engine/ddos.py), with libreswan's names and defaults.
+    ddos_mode: str = "auto"
+    ddos_ike_threshold: int = 25_000
+    max_halfopen_ike: int = 50_000
+    max_halfopen_ike_per_peer: int = 16  # 0: no limit
     debug_impair: DebugImpairOptions = field(default_factory=DebugImpairOptions)
     wants_help: bool = False
     wants_version: bool = False
@@ -82,6 +92,7 @@ class PlutoOptions:
         if self.logfile is not None:
             self.logfile = os.path.abspath(self.logfile)
         self.secretsfile = os.path.abspath(self.secretsfile)
+        self.certdir = os.path.abspath(self.certdir)
         if self.config is not None:
             self.config = os.path.abspath(self.config)
 
@@ -104,6 +115,13 @@ class CoreOptions:
     ikev1_policy: str = "drop"
     keep_alive: int = 20
     force_keepalive: bool = False
+    virtual_private: str = ""
+    certdir: str | None = None
+    crl_strict: bool = False
+    ddos_mode: str = "auto"
+    ddos_ike_threshold: int = 25_000
+    max_halfopen_ike: int = 50_000
+    max_halfopen_ike_per_peer: int = 16
 
 
 # Options that take a value, and the attribute each sets.
@@ -112,6 +130,7 @@ _VALUED = {
     "--rundir": "rundir",
     "--ctlbase": "ctlbase",
     "--secretsfile": "secretsfile",
+    "--certdir": "certdir",
     "--ikeport": "ikeport",
     "--natikeport": "natikeport",
     "--natt-port": "natikeport",
@@ -120,6 +139,11 @@ _VALUED = {
     "--nhelpers": "nhelpers",
     "--ikev1-policy": "ikev1_policy",
     "--keep-alive": "keep_alive",
+    "--virtual-private": "virtual_private",
+    "--ddos-mode": "ddos_mode",
+    "--ddos-ike-threshold": "ddos_ike_threshold",
+    "--max-halfopen-ike": "max_halfopen_ike",
+    "--max-halfopen-ike-per-peer": "max_halfopen_ike_per_peer",
 }
 _FLAGS = {
     "--nofork": "nofork",
@@ -128,6 +152,7 @@ _FLAGS = {
     "--force-busy": "force_busy",
     "--noklips": "noklips",
     "--force-keepalive": "force_keepalive",
+    "--crl-strict": "crl_strict",
     "--help": "wants_help",
     "-h": "wants_help",
     "--version": "wants_version",
@@ -235,7 +260,7 @@ def _set_valued(opts: PlutoOptions, name: str, value: str, seen: set[str]) -> No
         getattr(opts, attr).clear()  # the command line replaces what --config said
     seen.add(attr)
     seen.add(name)
-    if attr in ("logfile", "rundir", "ctlbase", "secretsfile"):
+    if attr in ("logfile", "rundir", "ctlbase", "secretsfile", "certdir"):
         if not value:
             raise OptionsError(f"{name}: the path is empty")
         setattr(opts, attr, value)
@@ -247,6 +272,18 @@ def _set_valued(opts: PlutoOptions, name: str, value: str, seen: set[str]) -> No
         opts.nhelpers = _number(name, value, -1, 1024)
     elif attr == "keep_alive":
         opts.keep_alive = _number(name, value, 0, 86400)
+    elif attr == "virtual_private":
+        try:
+            parse_virtual_private(value)
+        except VirtualPrivateError as err:
+            raise OptionsError(f"{name}: {err}") from None
+        opts.virtual_private = value
+    elif attr in ("ddos_ike_threshold", "max_halfopen_ike", "max_halfopen_ike_per_peer"):
+        setattr(opts, attr, _number(name, value, 0, 10_000_000))
+    elif attr == "ddos_mode":
+        if value.lower() not in ("auto", "busy", "unlimited"):
+            raise OptionsError(f"{name} {value}: expected auto, busy or unlimited")
+        opts.ddos_mode = value.lower()
     elif attr == "ikev1_policy":
         if value.lower() not in ("accept", "reject", "drop"):
             raise OptionsError(f"{name} {value}: expected accept, reject or drop")
@@ -285,9 +322,10 @@ def effective_helpers(requested: int) -> int:
 
 USAGE = """\
 usage: pluto [--config FILE] [--nofork] [--stderrlog] [--logfile FILE] [--rundir DIR] [--ctlbase PATH]
-             [--secretsfile FILE] [--ikeport N] [--natikeport N] [--interface NAME]
+             [--secretsfile FILE] [--certdir DIR] [--crl-strict] [--ikeport N] [--natikeport N] [--interface NAME]
              [--listen ADDR] [--uniqueids] [--force-busy] [--noklips] [--nhelpers N]
              [--ikev1-policy accept|reject|drop] [--keep-alive N] [--force-keepalive]
+             [--virtual-private %v4:NET,%v4:!NET,...]
              [--debug CLASS[,CLASS...]] [--no-debug CLASS] [--debug-NAME]
              [--impair NAME[:VALUE]] [--no-impair NAME]
              [--help] [--version]
@@ -300,6 +338,9 @@ usage: pluto [--config FILE] [--nofork] [--stderrlog] [--logfile FILE] [--rundir
   --rundir DIR       where pluto.ctl (whack's socket) and pluto.pid go (default /run/pluto)
   --ctlbase PATH     the old form: PATH.ctl and PATH.pid
   --secretsfile FILE the secrets file, globbed (default /etc/ipsec.secrets)
+  --certdir DIR      the certificate store: cacerts/ certs/ private/ crls/ (default
+                     /etc/ipsec.d)
+  --crl-strict       refuse a peer certificate whose issuer has no current CRL
   --ikeport N        the IKE port (default 500)
   --natikeport N     the NAT-T port (default 4500; 0: none); also --natt-port
   --interface NAME   listen on NAME's addresses (repeatable)
@@ -310,8 +351,15 @@ usage: pluto [--config FILE] [--nofork] [--stderrlog] [--logfile FILE] [--rundir
   --nhelpers N       crypto helper count (-1: one per CPU less one)
   --keep-alive N     seconds between NAT-T keepalives sent from behind a NAT (default
                      20; 0: none); --force-keepalive sends them whenever ESP is in UDP
+  --virtual-private LIST  what a peer behind a NAT may claim as its client for a
+                     vhost:%priv/vnet:%priv end (%v4:NET, %v6:NET; %vN:!NET excludes)
   --ikev1-policy P   IKEv1 messages: accept, reject (answer INVALID_MAJOR_VERSION) or
                      drop (the default, as libreswan's ikev1-policy)
+  --ddos-mode M      auto (default: COOKIEs once --ddos-ike-threshold half-open IKE SAs
+                     exist), busy (always; also --force-busy) or unlimited (never)
+  --ddos-ike-threshold N   half-open IKE SAs that switch COOKIEs on (default 25000)
+  --max-halfopen-ike N     half-open IKE SAs beyond which new ones are dropped (50000)
+  --max-halfopen-ike-per-peer N   the same for one peer address (default 16; 0: none)
   --debug help       list the debug classes
   --impair help      list the impairs; --impair list shows what is set
 """

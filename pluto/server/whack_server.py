@@ -1,6 +1,9 @@
 """The control socket: whack's requests in, streams of reply lines out.
 
-pluto listens on ``pluto.ctl`` (mode 0600, so only root can command it). A whack client sends
+pluto listens on ``pluto.ctl`` (mode 0600, so only root can command it), and checks each
+client's credentials (SO_PEERCRED): a uid other than root's or pluto's own is refused and its
+request never decoded, so a socket made reachable by mistake (a bind mount, a changed mode)
+still lets nobody else in. A whack client sends
 one request line (:func:`pluto.whack_protocol.decode_request`); the handler (the core's
 ``whack``) gets the actions and a :class:`StreamReply` that writes
 :class:`~pluto.whack_protocol.ReplyLine` lines to that client until ``done()``. The reply may
@@ -16,7 +19,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import socket
 import stat
+import struct
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -92,8 +97,12 @@ class WhackServer:
 
     def __init__(self, path: str, handler: Handler, *, logger: Logger | None = None,
                  after_request: Callable[[], None] = lambda: None,
-                 request_timeout: float = REQUEST_TIMEOUT) -> None:
+                 request_timeout: float = REQUEST_TIMEOUT,
+                 allowed_uids: frozenset[int] | None = None) -> None:
         self.path = path
+        # Root and the user pluto runs as; tests may name others.
+        self.allowed_uids = (frozenset({0, os.geteuid()}) if allowed_uids is None
+                             else allowed_uids)
         self._handler = handler
         self._logger = logger or null_logger()
         self._after_request = after_request
@@ -141,6 +150,21 @@ class WhackServer:
         reply = StreamReply(writer)
         self._replies.add(reply)
         try:
+            uid = peer_uid(writer)
+            if uid is None or uid not in self.allowed_uids:
+                who = "a client whose uid is unknown" if uid is None else f"uid {uid}"
+                self._logger.log(f"whack: refusing a request from {who}: only root and "
+                                 "pluto's own user may command pluto")
+                # Read the line away unseen: closing on unread data would reset the
+                # connection and whack would not see why it was refused.
+                with contextlib.suppress(TimeoutError, ValueError, ConnectionError):
+                    await asyncio.wait_for(reader.readline(), self._request_timeout)
+                reply.line(RC_BADWHACKMESSAGE, f"permission denied: {who} may not command "
+                                               "pluto")
+                reply.done(RC_BADWHACKMESSAGE)
+                with contextlib.suppress(ConnectionError):
+                    await writer.drain()
+                return
             request = await self._read_request(reader, reply)
             if request is not None:
                 self._dispatch(request, reply)
@@ -189,6 +213,19 @@ class WhackServer:
             reply.done(RC_LOG_SERIOUS)
         finally:
             self._after_request()
+
+
+def peer_uid(writer: asyncio.StreamWriter) -> int | None:
+    """The uid of the process at the other end of a UNIX socket (SO_PEERCRED), or None."""
+    sock = writer.get_extra_info("socket")
+    if sock is None or getattr(sock, "family", None) != socket.AF_UNIX:
+        return None
+    try:
+        creds = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+    except OSError:
+        return None
+    _pid, uid, _gid = struct.unpack("3i", creds)
+    return uid
 
 
 def log_internal_error(logger: Logger, doing: str, err: BaseException) -> None:

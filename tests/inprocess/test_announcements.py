@@ -15,7 +15,7 @@ from pluto.engine.states import IkeSa
 from tests.inprocess.harness import Pair
 
 SIGNATURE_HASH_ALGORITHMS, CHILDLESS_IKEV2_SUPPORTED = 16431, 16418
-SHA2_256_384_512 = bytes.fromhex("000200030004")
+OUR_HASHES = bytes.fromhex("0002000300040005")  # SHA2-256, -384, -512, IDENTITY (RFC 8420)
 
 
 def _notifies(datagram: bytes) -> dict[int, bytes]:
@@ -44,30 +44,31 @@ def test_both_ends_announce_and_record_hash_algorithms_and_childless_support():
     request, response = _ike_sa_init_exchange(pair)
     for datagram in (request, response):
         notifies = _notifies(datagram)
-        assert notifies[SIGNATURE_HASH_ALGORITHMS] == SHA2_256_384_512
+        assert notifies[SIGNATURE_HASH_ALGORITHMS] == OUR_HASHES
         assert notifies[CHILDLESS_IKEV2_SUPPORTED] == b""
-    # the notify payload's bytes: generic header, protocol 0, SPI size 0, type, 3 hashes
+    # the notify payload's bytes: generic header, protocol 0, SPI size 0, type, 4 hashes
     at = request.index(struct.pack("!BBH", 0, 0, SIGNATURE_HASH_ALGORITHMS)) - 4
-    assert request[at + 1:at + 4] == b"\x00\x00\x0e"  # not critical, length 14
-    assert request[at + 8:at + 14] == SHA2_256_384_512
+    assert request[at + 1:at + 4] == b"\x00\x00\x10"  # not critical, length 16
+    assert request[at + 8:at + 16] == OUR_HASHES
     pair.pump()
     for host in (pair.west, pair.east):
         ike = host.core.states.get(1)
         assert isinstance(ike, IkeSa) and ike.kind.established
-        assert ike.peer_hash_algorithms == (2, 3, 4) and ike.peer_childless
+        assert ike.peer_hash_algorithms == (2, 3, 4, 5) and ike.peer_childless
 
 
 def test_peer_hash_algorithms_are_recorded_as_sent():
-    """west's request with other identifiers in the same notify (SHA1, IDENTITY, SHA2-512)."""
+    """west's request with other identifiers in the same notify (SHA1, IDENTITY, SHA2-512,
+    SHA2-256)."""
     pair = Pair()
     pair.add()
     pair.west.whack({"action": "initiate", "name": "west-east", "async": True})
     request = pair.drop_next().data
-    edited = request.replace(SHA2_256_384_512, bytes.fromhex("000100050004"))
+    edited = request.replace(OUR_HASHES, bytes.fromhex("0001000500040002"))
     assert edited != request
     pair.east.core.packet_received(edited, pair.east.endpoint, pair.west.endpoint)
     ike = pair.east.core.states.get(1)
-    assert ike.peer_hash_algorithms == (1, 5, 4)
+    assert ike.peer_hash_algorithms == (1, 5, 4, 2)
 
 
 def test_a_hash_list_of_odd_length_is_ignored():
@@ -75,13 +76,13 @@ def test_a_hash_list_of_odd_length_is_ignored():
     pair.add()
     pair.west.whack({"action": "initiate", "name": "west-east", "async": True})
     request = bytearray(pair.drop_next().data)
-    at = bytes(request).index(SHA2_256_384_512)
+    at = bytes(request).index(OUR_HASHES)
     # drop the last octet of the notify: shorten the payload and the message
-    del request[at + 5]
-    struct.pack_into("!H", request, at - 6, 13)
+    del request[at + 7]
+    struct.pack_into("!H", request, at - 6, 15)
     struct.pack_into("!I", request, 24, len(request))
     pair.east.core.packet_received(bytes(request), pair.east.endpoint, pair.west.endpoint)
-    assert pair.east.lines_with("ignoring SIGNATURE_HASH_ALGORITHMS notify with 5 octets")
+    assert pair.east.lines_with("ignoring SIGNATURE_HASH_ALGORITHMS notify with 7 octets")
     ike = pair.east.core.states.get(1)
     assert ike.kind.name == "STATE_V2_IKE_SA_INIT_R" and ike.peer_hash_algorithms == ()
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from pluto.ikev1.phase2_sa import Offer, choose_phase2, esp_proposals, phase2_sa
 from pluto.ikev1.sa import (
     IPSEC_LIFETIME_MAX,
     ISAKMP_LIFETIME_MAX,
@@ -13,11 +14,8 @@ from pluto.ikev1.sa import (
     accept_phase1,
     answer_sa,
     choose_phase1,
-    choose_phase2,
-    esp_proposals,
     ike_proposals,
     phase1_sa,
-    phase2_sa,
 )
 from pluto.log import CollectingLogger
 from pluto.packet.ikev1 import Attribute, emit_payloads, parse_payloads
@@ -47,7 +45,7 @@ def test_lifetimes_are_capped_when_proposed_and_when_accepted():
     sa = phase1_sa(ike_proposals(None), 86400)
     assert _values(sa.proposals[0].transforms[0])[OakleyAttribute.LIFE_DURATION] == \
         ISAKMP_LIFETIME_MAX
-    esp = phase2_sa(esp_proposals(None, pfs=False), bytes(4), 10 * 86400, True, None)
+    esp = phase2_sa(Offer(esp_proposals(None, pfs=False), bytes(4)), 10 * 86400, True, None)
     assert _values(esp.proposals[0].transforms[0])[IPsecAttribute.SA_LIFE_DURATION] == \
         IPSEC_LIFETIME_MAX
     # a peer asking for a day of ISAKMP SA gets 8 h, and the log says so
@@ -80,7 +78,7 @@ def test_esp_transforms_carry_mode_group_and_auth():
     from pluto.crypto.registry import Kind, by_name
 
     dh19 = by_name(Kind.KE, "dh19")
-    esp = phase2_sa(esp_proposals("aes128-sha1", pfs=True), b"\x01\x02\x03\x04", 28800,
+    esp = phase2_sa(Offer(esp_proposals("aes128-sha1", pfs=True), b"\x01\x02\x03\x04"), 28800,
                     False, dh19)
     proposal = esp.proposals[0]
     assert (proposal.protocol, proposal.spi) == (ProtocolId.IPSEC_ESP, b"\x01\x02\x03\x04")
