@@ -1,0 +1,2 @@
+python -m whack --rundir $HOSTDIR/run --name west-east --initiate
+python -m whack --rundir $HOSTDIR/run --trafficstatus

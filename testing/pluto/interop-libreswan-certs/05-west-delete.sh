@@ -1,0 +1,3 @@
+python -m whack --rundir $HOSTDIR/run --name west-east --terminate
+sleep 0.5
+python -m whack --rundir $HOSTDIR/run --showstates

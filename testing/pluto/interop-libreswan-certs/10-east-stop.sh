@@ -1,0 +1,2 @@
+python -m labs.peers libreswan whack --showstates
+python -m labs.peers libreswan stop

@@ -1,0 +1,2 @@
+python $SCENARIO/mkpki.py $WORKDIR
+python -m labs.peers strongswan start $SCENARIO/east.swanctl.conf

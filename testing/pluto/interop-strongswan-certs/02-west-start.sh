@@ -1,0 +1,8 @@
+mkdir -p $HOSTDIR/run
+python -m pluto --noklips --stderrlog --rundir $HOSTDIR/run --listen 198.51.100.45 \
+      --secretsfile $WORKDIR/pki/west.secrets --certdir $WORKDIR/pki/west \
+      --impair revival 2>$HOSTDIR/pluto.log
+python -m whack --rundir $HOSTDIR/run --name west-east \
+      --cert west --host 198.51.100.45 --client 198.18.1.0/24 \
+      --to --id "C=XX, O=Interop, CN=east" --host 198.51.100.23 --client 198.18.2.0/24 \
+      --rsasig --encrypt --tunnel
