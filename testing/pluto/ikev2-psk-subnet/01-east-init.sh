@@ -4,4 +4,4 @@ python -m pluto --stderrlog --rundir $HOSTDIR/run --listen 198.51.100.23 \
       --secretsfile $HOSTDIR/ipsec.secrets --impair revival 2>$HOSTDIR/pluto.log
 python -m whack --rundir $HOSTDIR/run --optionsfrom $SCENARIO/conn.options
 # answers west's first UDP echo through the tunnel, then exits
-python -m labs.verify udp-echo-server 198.18.2.254 7 1 >/dev/null 2>&1 &
+python -m labs.verify udp-echo-server 198.18.2.254 7 1 --timeout 90 >/dev/null 2>&1 &

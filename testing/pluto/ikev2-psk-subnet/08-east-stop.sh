@@ -1,1 +1,0 @@
-python -m whack --rundir $HOSTDIR/run --shutdown
