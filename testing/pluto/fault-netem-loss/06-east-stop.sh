@@ -1,0 +1,3 @@
+sleep 0.5
+python -m whack --rundir $HOSTDIR/run --showstates
+python -m whack --rundir $HOSTDIR/run --shutdown
