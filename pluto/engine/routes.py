@@ -59,8 +59,12 @@ def _key(policy: PolicySpec) -> tuple:
 
 def trap_policy(conn: Connection, reqid: int) -> PolicySpec:
     mode = "tunnel" if conn.policy.tunnel else "transport"
+    policy = conn.policy
+    # the template names the protocols the Child SA will have (AH and ESP+AH are IKEv1's)
+    proto = ("esp+ah" if policy.encrypt and policy.authenticate
+             else "ah" if policy.authenticate else "esp")
     return PolicySpec("out", conn.this.selector(), conn.that.selector(), conn.this.host,
-                      conn.that.host, mode, "esp", reqid)
+                      conn.that.host, mode, proto, reqid)
 
 
 def route_owning(core: Pluto, policy: PolicySpec) -> Route | None:

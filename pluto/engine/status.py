@@ -179,11 +179,13 @@ def traffic_line(core: Pluto, child: ChildSa) -> str:
     ins, outs = _counters(core, child)
     limit = child.conn.lifetimes.ipsec_max_bytes
     esp_max = readable_bytes(limit) if limit else ESP_MAX
-    said = f"esp.{child.outbound_spi:x}@{remote} esp.{child.inbound_spi:x}@{local}"
+    proto = _protocol(child)
+    said = f"{proto}.{child.outbound_spi:x}@{remote} {proto}.{child.inbound_spi:x}@{local}"
     if child.conn.policy.tunnel:
         said += f" tun.0@{remote} tun.0@{local}"
     return (f"#{child.serial}: {child.conn.label} {said} Traffic: "
-            f"ESPin={readable_bytes(ins)} ESPout={readable_bytes(outs)} ESPmax={esp_max}")
+            f"{proto.upper()}in={readable_bytes(ins)} {proto.upper()}out={readable_bytes(outs)} "
+            f"{proto.upper()}max={esp_max}")
 
 
 def state_json(core: Pluto, state: State) -> dict:
@@ -235,12 +237,20 @@ def showstates(core: Pluto, json_form: bool = False) -> list[str]:
 # --- trafficstatus --------------------------------------------------------------------------
 
 
+def _protocol(child: ChildSa) -> str:
+    """"esp" or "ah": the Child SA's innermost protocol, as the kernel names it."""
+    from pluto.engine.child_sas import protocol
+
+    return protocol(child)
+
+
 def trafficstatus_line(core: Pluto, child: ChildSa) -> str:
     """``#N: "conn", type=ESP, add_time=T, inBytes=N, outBytes=N, id='PEER'``"""
     ike = core.states.ike(child.ike_serial)
     ins, outs = _counters(core, child)
     peer = f", id='{ike.peer_id}'" if ike is not None and ike.peer_id is not None else ""
-    return (f"#{child.serial}: {child.conn.label}, type=ESP, add_time={int(child.add_time)}, "
+    return (f"#{child.serial}: {child.conn.label}, type={_protocol(child).upper()}, "
+            f"add_time={int(child.add_time)}, "
             f"inBytes={ins}, outBytes={outs}{peer}")
 
 
@@ -249,7 +259,7 @@ def _traffic_json(core: Pluto, child: ChildSa) -> dict:
     ins, outs = _counters(core, child)
     peer = None if ike is None or ike.peer_id is None else str(ike.peer_id)
     return {"serial": child.serial, "connection": child.conn.name, "label": child.conn.label,
-            "type": "ESP", "add_time": int(child.add_time), "in_bytes": ins,
+            "type": _protocol(child).upper(), "add_time": int(child.add_time), "in_bytes": ins,
             "out_bytes": outs, "peer_id": peer, "ike_sa": child.ike_serial}
 
 

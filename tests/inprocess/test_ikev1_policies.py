@@ -101,6 +101,12 @@ def test_ah_alone_is_negotiated_and_installed(tunnel):
     assert {p.proto for p in pair.west.kernel.installed_policies()} == {"ah"}
     assert pair.west.lines_with("IKEv1+PSK+AUTHENTICATE+")
     assert pair.west.lines_with("{AH=>0x")
+    # status names the protocol the SA really has, as libreswan does
+    traffic = pair.west.whack({"action": "trafficstatus"}).lines
+    assert any(f"#{west.serial}: " in text and ", type=AH, " in text for _rc, text in traffic)
+    status = pair.west.whack({"action": "status"}).lines
+    assert any(f"ah.{west.outbound_spi:x}@" in text and " AHin=" in text
+               for _rc, text in status), status
 
 
 def test_esp_and_ah_bundle_is_negotiated_and_installed():

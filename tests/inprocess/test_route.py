@@ -182,3 +182,18 @@ def test_rekey_installs_the_new_outbound_sa_before_the_old_goes():
     assert calls.index(("add", new.outbound_spi)) < calls.index(("delete", old.outbound_spi))
     # and the policies never left the kernel
     assert len(kernel.installed_policies()) == 3
+
+
+def test_the_trap_template_names_the_protocols_the_child_sa_will_have():
+    # IKEv1 AH alone and ESP+AH: the template must match the SAs the negotiation installs,
+    # or the kernel would keep raising ACQUIREs for an ESP SA that never comes
+    for flags, proto in (({"authenticate": True, "encrypt": False}, "ah"),
+                         ({"authenticate": True, "encrypt": True}, "esp+ah"),
+                         ({}, "esp")):
+        pair = Pair()
+        pair.west.core.options.ikev1_policy = "accept"
+        pair.west.whack({"action": "add", "connection": connection(ikev2=not flags, **flags)})
+        reply = pair.west.whack({"action": "route", "name": "west-east"})
+        assert reply.finished == 0, reply.lines
+        [trap] = pair.west.kernel.installed_policies()
+        assert trap.proto == proto
