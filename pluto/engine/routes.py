@@ -76,7 +76,8 @@ def route_owning(core: Pluto, policy: PolicySpec) -> Route | None:
     return None
 
 
-def _child_owning(core: Pluto, policy: PolicySpec) -> ChildSa | None:
+def child_owning(core: Pluto, policy: PolicySpec) -> ChildSa | None:
+    """The Child SA whose policies include one with ``policy``'s direction and selectors."""
     key = _key(policy)
     for state in core.states:
         if isinstance(state, ChildSa) and any(_key(p) == key for p in state.policies):
@@ -137,7 +138,7 @@ def route(core: Pluto, conn: Connection) -> str | None:
     if conn.kind is Kind.TEMPLATE or conn.that.host is None:
         return f"{conn.label}: cannot route a connection whose peer is %any"
     wanted = trap_policy(conn, 0)
-    if route_owning(core, wanted) is None and _child_owning(core, wanted) is None:
+    if route_owning(core, wanted) is None and child_owning(core, wanted) is None:
         failure = _take_down_conflicts(core, conn)
         if failure is not None:
             return failure
@@ -145,7 +146,7 @@ def route(core: Pluto, conn: Connection) -> str | None:
     if other is not None:
         return (f"{conn.label}: cannot route: {wanted.src_selector}==={wanted.dst_selector} "
                 f"is already routed for {other.conn.label}")
-    child = _child_owning(core, wanted)
+    child = child_owning(core, wanted)
     if child is not None and base(child.conn) is not base(conn):
         return (f"{conn.label}: cannot route: {wanted.src_selector}==={wanted.dst_selector} "
                 f"is in use by {child.label}")
@@ -184,7 +185,7 @@ def unroute(core: Pluto, conn: Connection) -> None:
     route = core.routes.pop(conn.name, None)
     if route is None:
         return
-    if _child_owning(core, route.policy) is not None:
+    if child_owning(core, route.policy) is not None:
         return  # the Child SA's own policy now; it is removed with the Child SA
     _delete_policy(core, route.policy)
     from pluto.engine import updown_calls

@@ -18,6 +18,7 @@ from pluto.whack_protocol import (
     RC_DEAF,
     RC_DUPNAME,
     RC_ORIENT,
+    RC_RTBUSY,
     RC_UNKNOWN_NAME,
     RC_WILDCARD,
 )
@@ -420,6 +421,12 @@ def _unroute(core: Pluto, action: dict, req: _Request):
     conn = _named(core, action, req)
     if conn is None:
         return RC_UNKNOWN_NAME
+    route = core.routes.get(conn.name)
+    busy = None if route is None else routes.child_owning(core, route.policy)
+    if busy is not None:
+        # pluto(8): unrouting is refused while an IPsec SA uses the route
+        return req.fail(RC_RTBUSY, f"{conn.label}: cannot unroute: route busy (IPsec SA "
+                                   f"#{busy.serial} uses it; --terminate it first)")
     routes.unroute(core, conn)
     return 0
 

@@ -11,7 +11,7 @@ import ipaddress
 from pluto.config.ipsec_conf import from_text
 from pluto.config.startup import load_connections
 from pluto.engine.states import ChildSa
-from pluto.whack_protocol import RC_ROUTE
+from pluto.whack_protocol import RC_ROUTE, RC_RTBUSY
 from tests.inprocess.harness import Pair, connection
 
 ip = ipaddress.ip_address
@@ -197,3 +197,22 @@ def test_the_trap_template_names_the_protocols_the_child_sa_will_have():
         assert reply.finished == 0, reply.lines
         [trap] = pair.west.kernel.installed_policies()
         assert trap.proto == proto
+
+
+def test_unroute_is_refused_while_an_ipsec_sa_uses_the_route():
+    pair = _routed_pair()
+    [trap] = pair.west.kernel.installed_policies()
+    pair.west.core.kernel_acquire(pair.west.kernel.outbound_packet(WEST_CLIENT, EAST_CLIENT))
+    pair.pump()
+    [child] = _children(pair.west)
+    reply = pair.west.whack({"action": "unroute", "name": "west-east"})
+    assert reply.finished == RC_RTBUSY
+    assert reply.lines[-1] == (RC_RTBUSY, f'"west-east": cannot unroute: route busy (IPsec SA '
+                                          f"#{child.serial} uses it; --terminate it first)")
+    assert "west-east" in pair.west.core.routes and len(_policies(pair.west)) == 3
+    # once the IPsec SA is gone the trap comes back, and unrouting removes it
+    assert pair.west.whack({"action": "terminate", "name": "west-east"}).finished == 0
+    pair.pump()
+    assert _policies(pair.west) == {("out", "198.18.1.0/24", "198.18.2.0/24", trap.reqid)}
+    assert pair.west.whack({"action": "unroute", "name": "west-east"}).finished == 0
+    assert pair.west.kernel.installed_policies() == []
