@@ -142,6 +142,12 @@ def main(argv: list[str] | None = None) -> int:
                                         "child_notes": notes})
     print(f"\njson: {json_path}")
     print(report.plot(args.out / "bench.png", runs))
+    # --quick checks the harness: it works only if every generated SA came up on both sides
+    short = [f"{r.responder} {r.case} N={r.count}: {r.established_gen}/{r.established_resp}"
+             for r in runs if min(r.established_gen, r.established_resp) < r.count]
+    if args.quick and short:
+        print("bench: SAs missing (generator/responder): " + "; ".join(short), file=sys.stderr)
+        return 1
     return 0
 
 
