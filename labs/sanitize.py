@@ -20,6 +20,8 @@ RULES: list[tuple[str, str, str]] = [
     ("SPIs", r"\bspi=[0-9a-f]{8}\b", "spi=SPISPI"),
     # pluto's log: "deleting Child SA (ESP SPI 0xb41cb00f)"
     ("SPIs", r"\b(ESP|AH|IPCOMP) SPI 0x[0-9a-f]{8}\b", r"\1 SPI 0xSPISPI"),
+    # IKEv1: "received Delete SA(0x1833ff4f) payload"
+    ("SPIs", r"\bDelete SA\(0x[0-9a-f]{8}\)", "Delete SA(0xSPISPI)"),
     # IKE SPIs (cookies): 16 hex digits
     ("cookies", r"\b[0-9a-f]{16}\b", "IKESPI"),
     # times

@@ -86,7 +86,8 @@ def test_sanitize_hides_what_changes_every_run():
             "#2: \"c\", type=ESP, add_time=1700000123, inBytes=84\n"
             "{ESP=>0x0badf00d <0xfeedface xfrm=AES_GCM_16_256}\n"
             "IKE SPIs 0123456789abcdef from 203.0.113.254:20001 to 198.51.100.23:500\n"
-            "ns lab7-west in /tmp/w1/x\n")
+            "ns lab7-west in /tmp/w1/x\n"
+            "\"c\" #5: received Delete SA(0x1833ff4f) payload: deleting IPsec State #5\n")
     assert sanitize(text, {"/tmp/w1": "WORKDIR", "lab7": "PREFIX"}) == (
         "64 bytes from 198.18.2.254: icmp_seq=1 ttl=64 time=X ms\n"
         "\tproto esp spi 0xSPISPI reqid 1 mode tunnel\n"
@@ -94,7 +95,8 @@ def test_sanitize_hides_what_changes_every_run():
         "#2: \"c\", type=ESP, add_time=1234567890, inBytes=84\n"
         "{ESP=>0xSPISPI <0xSPISPI xfrm=AES_GCM_16_256}\n"
         "IKE SPIs IKESPI from 203.0.113.254:PORT to 198.51.100.23:500\n"
-        "ns PREFIX-west in WORKDIR/x\n")
+        "ns PREFIX-west in WORKDIR/x\n"
+        "\"c\" #5: received Delete SA(0xSPISPI) payload: deleting IPsec State #5\n")
 
 
 def test_nat_rulesets():

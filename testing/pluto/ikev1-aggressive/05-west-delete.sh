@@ -1,0 +1,6 @@
+python -m whack --rundir $HOSTDIR/run --name west-east --terminate
+sleep 0.5
+python -m whack --rundir $HOSTDIR/run --showstates
+ip xfrm state
+python -m labs.verify xfrm
+python -m whack --rundir $HOSTDIR/run --shutdown

@@ -1,0 +1,7 @@
+# wait (up to 20 s) until the peer's Delete has been processed: no state left here
+timeout 20 sh -c "while python -m whack --rundir $HOSTDIR/run --showstates | grep -q .; do sleep 0.2; done"
+# east answered west's restarted Main Mode (#3) and Quick Mode (#4), and saw west's delete
+grep -E '#[34]: (responder established|IPsec SA established|received Delete)' $HOSTDIR/pluto.log | sed -E 's/SA\(0x[0-9a-f]+\)/SA(0xSPISPI)/'
+python -m whack --rundir $HOSTDIR/run --showstates
+python -m labs.verify xfrm
+python -m whack --rundir $HOSTDIR/run --shutdown

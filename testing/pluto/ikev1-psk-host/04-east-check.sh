@@ -1,0 +1,2 @@
+python -m labs.verify xfrm
+python -m whack --rundir $HOSTDIR/run --trafficstatus

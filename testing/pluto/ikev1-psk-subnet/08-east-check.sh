@@ -1,0 +1,9 @@
+# west's delete of the second round was seen: nothing left here either
+# wait (up to 20 s) until the peer's Delete has been processed: no state left here
+timeout 20 sh -c "while python -m whack --rundir $HOSTDIR/run --showstates | grep -q .; do sleep 0.2; done"
+python -m whack --rundir $HOSTDIR/run --showstates
+# the IPsec SA's SPI in "Delete SA(0x...)" changes every run
+grep 'received Delete' $HOSTDIR/pluto.log | sed -E 's/SA\(0x[0-9a-f]+\)/SA(0xSPISPI)/'
+ip xfrm state
+python -m labs.verify xfrm
+python -m whack --rundir $HOSTDIR/run --shutdown
