@@ -22,6 +22,8 @@ RULES: list[tuple[str, str, str]] = [
     ("SPIs", r"\b(ESP|AH|IPCOMP) SPI 0x[0-9a-f]{8}\b", r"\1 SPI 0xSPISPI"),
     # IKEv1: "received Delete SA(0x1833ff4f) payload"
     ("SPIs", r"\bDelete SA\(0x[0-9a-f]{8}\)", "Delete SA(0xSPISPI)"),
+    # libreswan's IKEv1 Quick Mode message ID: "{using isakmp#3 msgid:621b55af ..."
+    ("msgids", r"\bmsgid:[0-9a-f]{8}\b", "msgid:MSGID"),
     # IKE SPIs (cookies): 16 hex digits
     ("cookies", r"\b[0-9a-f]{16}\b", "IKESPI"),
     # times

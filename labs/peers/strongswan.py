@@ -26,7 +26,10 @@ SWANCTL = "swanctl"
 # Enough for IKEv2 with PSK or raw public keys, AES-GCM/CBC, SHA-1/2, ECP/X25519/MODP, and
 # the kernel (netlink) interface; nothing that writes outside the instance directory.
 PLUGINS = ("random nonce openssl aes sha1 sha2 hmac gcm kdf curve25519 gmp x509 pubkey pem "
-           "pkcs1 pkcs8 kernel-netlink socket-default vici")
+           "pkcs1 pkcs8 kernel-netlink socket-default vici "
+           # IKEv1 XAUTH server: Debian has no xauth-generic, so XAUTH checks the password with
+           # EAP-MD5 (remote auth = xauth-eap); idle unless a connection asks for XAUTH
+           "xauth-eap eap-md5")
 
 
 @dataclass(frozen=True)
@@ -106,6 +109,9 @@ class StrongSwan:
             "    plugins {",
             "        vici {",
             f"            socket = {vici}",
+            "        }",
+            "        xauth-eap {",
+            "            backend = md5",
             "        }",
             "    }",
             "}",

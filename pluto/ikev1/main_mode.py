@@ -34,6 +34,7 @@ from pluto.ikev1.phase1_auth import (
     method_for,
     our_proof,
     skeyid,
+    wire_method_for,
 )
 from pluto.ikev1.sa import (
     NoProposalChosen,
@@ -107,7 +108,7 @@ def initiate(core: Pluto, conn: Connection, whack=None, keying_try: int = 1) -> 
                         spi_i=core.rand.spi_i(core.impairs, core.logger), kind=K.STATE_MAIN_I1)
     isakmp.whack, isakmp.keying_try = whack, keying_try
     isakmp.offered_sa = phase1_sa(ike_proposals(conn.ike), conn.lifetimes.ike,
-                                  method_for(conn))
+                                  wire_method_for(conn, initiator=True))
     isakmp.sa_i_b = isakmp.offered_sa.emit_body(None)
     isakmp.logger.log("initiating IKEv1 Main Mode connection")
     datagram = messages.encode(core, isakmp, MAIN, 0,
@@ -427,7 +428,8 @@ def _choose(core: Pluto, conns: list[Connection], theirs: SecurityAssociationPay
     problem = "no IKEv1 connection"
     for conn in conns:
         try:
-            ours = phase1_sa(ike_proposals(conn.ike), conn.lifetimes.ike, method_for(conn))
+            ours = phase1_sa(ike_proposals(conn.ike), conn.lifetimes.ike,
+                             wire_method_for(conn, initiator=False))
             return conn, choose_phase1(ours, theirs, core.logger, method_for(conn))
         except (NoProposalChosen, ValueError) as err:
             problem = str(err)

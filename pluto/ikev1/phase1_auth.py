@@ -25,6 +25,7 @@ from pluto.crypto.constant_time import bytes_equal
 from pluto.crypto.kdf_ikev1 import skeyid_psk, skeyid_signature
 from pluto.crypto.prf import Prf
 from pluto.ikev1 import certs as v1certs
+from pluto.ikev1.sa import XAUTH_METHODS
 from pluto.ikev2.auth import peer_public_key, private_key_for
 from pluto.packet.ikev1 import HashPayload, Payload, SignaturePayload
 from pluto.packet.ikev1_types import NotifyType, OakleyAuthMethod
@@ -35,6 +36,20 @@ def method_for(conn: Connection) -> OakleyAuthMethod:
     if conn.policy.auth is AuthBy.RSASIG:
         return OakleyAuthMethod.RSA_SIG
     return OakleyAuthMethod.PRESHARED_KEY
+
+
+def wire_method_for(conn: Connection, initiator: bool) -> int:
+    """The method to put in our Main Mode SA: ``method_for`` or, when the connection has an
+    XAUTH client and server, its XAUTH variant (strongSwan and libreswan servers require it)."""
+    base = method_for(conn)
+    this, that = conn.this.v1cfg, conn.that.v1cfg
+    if this.xauthclient or that.xauthserver:
+        client_initiates = initiator
+    elif this.xauthserver or that.xauthclient:
+        client_initiates = not initiator
+    else:
+        return base
+    return XAUTH_METHODS[(base, client_initiates)]
 
 
 def authby_name(method: int) -> str:

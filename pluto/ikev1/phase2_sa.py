@@ -239,6 +239,15 @@ def _bundle(parts: dict[int, Phase2Chosen]) -> Phase2Chosen | None:
     return replace(esp, ah=ah, lifetime=min(esp.lifetime, ah.lifetime))
 
 
+def _transform_text(transform: Transform, got: Phase2Chosen | None) -> str:
+    """What we read in a peer's transform, for the debug log when nothing matches."""
+    raw = f"id={transform.transform_id} " + " ".join(
+        f"{a.type}={a.as_int()}" for a in transform.attributes)
+    if got is None:
+        return f"{raw} (an algorithm we do not know)"
+    return f"{raw} -> {got.describe()} mode={got.mode}"
+
+
 def _protocols_text(sa: SecurityAssociationPayload) -> str:
     return "+".join(_LABELS.get(p.protocol, str(p.protocol)) for p in sa.proposals)
 
@@ -250,6 +259,10 @@ def choose_phase2(ours: SecurityAssociationPayload, theirs: SecurityAssociationP
     mine = {p.protocol: [c for t in p.transforms
                          if (c := read_phase2(t, b"", None, p.protocol)) is not None]
             for p in ours.proposals}
+    if logger is not None and logger.debugging("base"):
+        for protocol, choices in mine.items():
+            logger.debug("base", f"we accept {_LABELS.get(protocol, protocol)}: " + ", ".join(
+                f"{c.describe()} mode={c.mode}" for c in choices))
     for _number, group in groupby(theirs.proposals, key=lambda p: p.number):
         alternatives = list(group)
         if sorted(p.protocol for p in alternatives) != sorted(mine) or any(
@@ -259,6 +272,9 @@ def choose_phase2(ours: SecurityAssociationPayload, theirs: SecurityAssociationP
         for proposal in alternatives:
             for transform in proposal.transforms:
                 got = read_phase2(transform, proposal.spi, logger, proposal.protocol)
+                if logger is not None and logger.debugging("base"):
+                    logger.debug("base", f"peer's proposal {proposal.number} transform "
+                                 f"{transform.number}: {_transform_text(transform, got)}")
                 if got is not None and any(_same_algorithms(got, m)
                                            for m in mine[proposal.protocol]):
                     picks[proposal.protocol] = got

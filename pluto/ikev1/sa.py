@@ -105,6 +105,23 @@ def phase1_sa(proposals: list[OurProposal], lifetime: float,
     return SecurityAssociationPayload([Proposal(1, ProtocolId.ISAKMP, transforms)])
 
 
+# XAUTH's Oakley methods (draft-beaulieu-ike-xauth-02 §7.2): "Init" when the Main Mode
+# initiator is the XAUTH client, "Resp" when it is the server. The key exchange and HASH/SIG
+# are those of the base method, which is what the rest of phase 1 works with.
+XAUTH_METHODS = {
+    (OakleyAuthMethod.PRESHARED_KEY, True): OakleyAuthMethod.XAUTH_INIT_PRESHARED,
+    (OakleyAuthMethod.PRESHARED_KEY, False): OakleyAuthMethod.XAUTH_RESP_PRESHARED,
+    (OakleyAuthMethod.RSA_SIG, True): OakleyAuthMethod.XAUTH_INIT_RSA,
+    (OakleyAuthMethod.RSA_SIG, False): OakleyAuthMethod.XAUTH_RESP_RSA,
+}
+_BASE_METHODS = {int(wire): base for (base, _), wire in XAUTH_METHODS.items()}
+
+
+def base_method(method: int) -> int:
+    """PRESHARED_KEY or RSA_SIG for their XAUTH variants; any other method unchanged."""
+    return _BASE_METHODS.get(method, method)
+
+
 # --- reading transforms -------------------------------------------------------------------
 
 
@@ -140,7 +157,8 @@ def read_phase1(transform: Transform, logger: Logger | None = None) -> Phase1Cho
     lifetime = _lifetime(values, OakleyAttribute.LIFE_TYPE, OakleyAttribute.LIFE_DURATION,
                          3600, ISAKMP_LIFETIME_MAX, "ISAKMP SA", logger)
     return Phase1Chosen(encr, bits, prf, ke,
-                        values.get(OakleyAttribute.AUTHENTICATION_METHOD, 0), lifetime,
+                        base_method(values.get(OakleyAttribute.AUTHENTICATION_METHOD, 0)),
+                        lifetime,
                         transform=transform)
 
 

@@ -1,0 +1,1 @@
+python -m whack --rundir $HOSTDIR/run --shutdown

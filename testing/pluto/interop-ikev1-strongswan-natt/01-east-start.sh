@@ -1,0 +1,1 @@
+python -m labs.peers strongswan start $SCENARIO/east.swanctl.conf

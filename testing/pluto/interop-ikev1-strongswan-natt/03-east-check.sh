@@ -1,0 +1,5 @@
+python -m labs.peers strongswan status
+python -m labs.verify xfrm
+python -m labs.nat encap
+# after the NAT: ESP in UDP from nic's address, decrypted by scapy with strongSwan's keys
+python -m labs.verify esp --show-encap $CAPTURES/east-west.pcap

@@ -1,0 +1,3 @@
+# nothing may be left in either kernel
+ip xfrm state
+ip xfrm policy

@@ -1,0 +1,3 @@
+# scapy's view of both rounds' IKEv1 messages (retransmissions listed once)
+python $SCENARIO/../ikev1-aggressive/isakmp_dump.py $CAPTURES/east-west.pcap
+python -m whack --rundir $HOSTDIR/run --shutdown

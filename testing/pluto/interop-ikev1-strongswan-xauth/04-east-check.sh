@@ -1,0 +1,3 @@
+python -m labs.peers strongswan status
+python -m labs.verify xfrm
+python -m labs.verify esp $CAPTURES/east-west.pcap
