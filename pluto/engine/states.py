@@ -85,6 +85,34 @@ class State:
         return f"{self.conn.label} #{self.serial}"
 
 
+def _indexed(name: str) -> property:
+    """A state attribute the state table indexes: setting it re-indexes the state.
+
+    The value lives in the instance's ``__dict__`` under ``_NAME``; ``_table`` is set there
+    while the state is in a :class:`StateTable`. Assigning ``state.conn = other`` anywhere
+    (IKE_AUTH switching connection, IKEv1 ID checks) keeps the index right without the
+    callers knowing about it.
+    """
+    key = "_" + name
+
+    def get(self: State) -> Any:
+        return self.__dict__[key]
+
+    def set(self: State, value: Any) -> None:
+        values = self.__dict__
+        old = values.get(key)
+        values[key] = value
+        table = values.get("_table")
+        if table is not None and old is not value:
+            table._reindex(self, name, old)
+
+    return property(get, set)
+
+
+# After the dataclass is made: its __init__ then assigns through the property.
+State.conn = _indexed("conn")  # type: ignore[assignment]
+
+
 @dataclass
 class IkeSa(State):
     initiator: bool = True
@@ -134,6 +162,9 @@ class IkeSa(State):
     encapsulate: bool = False  # IKE on the NAT-T port, ESP in UDP
 
 
+IkeSa.rekey_of = _indexed("rekey_of")  # type: ignore[assignment]
+
+
 @dataclass
 class ChildSa(State):
     ike_serial: int = 0
@@ -168,6 +199,11 @@ class StateTable:
         # iterating needs no sort (O(n log n) on every delete) until one arrives out of order.
         self._last_added = 0
         self._in_order = True
+        # Deleting a state asks "does its connection have states left?" and "which IKE SAs
+        # rekey it?": indexed (by id of the connection, by the old serial) so that a delete
+        # does not scan every state (O(n^2) to tear down n SAs).
+        self._by_conn: dict[int, dict[int, State]] = {}
+        self._by_rekey_of: dict[int, dict[int, IkeSa]] = {}
 
     def next_serial(self) -> int:
         serial = self._next_serial
@@ -179,9 +215,26 @@ class StateTable:
             if state.serial < self._last_added:
                 self._in_order = False
             self._last_added = max(self._last_added, state.serial)
+        stored = self._by_serial.get(state.serial)
+        if stored is not None and stored is not state:
+            self._forget(stored)
         self._by_serial[state.serial] = state
+        state.__dict__["_table"] = self
+        self._by_conn.setdefault(id(state.conn), {})[state.serial] = state
         if isinstance(state, IkeSa):
             self._index(state)
+            if state.rekey_of is not None:
+                self._by_rekey_of.setdefault(state.rekey_of, {})[state.serial] = state
+
+    def _reindex(self, state: State, name: str, old: Any) -> None:
+        """``state.NAME`` changed from ``old`` (called by the attribute, see _indexed)."""
+        if name == "conn":
+            index, old_key, new_key = self._by_conn, id(old), id(state.conn)
+        else:
+            index, old_key, new_key = self._by_rekey_of, old, state.rekey_of  # type: ignore[attr-defined]
+        _unindex(index, old_key, state.serial)
+        if new_key is not None:
+            index.setdefault(new_key, {})[state.serial] = state
 
     def _index(self, ike: IkeSa) -> None:
         self._by_spis[(ike.spi_i, ike.spi_r)] = ike
@@ -202,8 +255,19 @@ class StateTable:
         ike.local, ike.remote = local, remote
         self._index(ike)
 
-    def remove(self, state: State) -> None:
+    def _forget(self, state: State) -> None:
+        """Drop ``state`` from the serial, connection and rekey indexes."""
         self._by_serial.pop(state.serial, None)
+        _unindex(self._by_conn, id(state.conn), state.serial)
+        if isinstance(state, IkeSa):
+            _unindex(self._by_rekey_of, state.rekey_of, state.serial)
+        if state.__dict__.get("_table") is self:
+            del state.__dict__["_table"]
+
+    def remove(self, state: State) -> None:
+        stored = self._by_serial.get(state.serial)
+        if stored is not None:
+            self._forget(stored)
         if isinstance(state, IkeSa):
             if self._by_spis.get((state.spi_i, state.spi_r)) is state:
                 del self._by_spis[(state.spi_i, state.spi_r)]
@@ -241,10 +305,20 @@ class StateTable:
                 if isinstance(c, ChildSa)]
 
     def for_connection(self, conn: Connection) -> list[State]:
-        found = [s for s in self._by_serial.values() if s.conn is conn]
-        if not self._in_order:
-            found.sort(key=_serial_of)
-        return found
+        """``conn``'s states in serial order."""
+        return sorted(self._by_conn.get(id(conn), {}).values(), key=_serial_of)
+
+    def rekeys_of(self, serial: int) -> list[IkeSa]:
+        """The IKE SAs (in serial order) that were made to replace IKE SA ``serial``."""
+        return sorted(self._by_rekey_of.get(serial, {}).values(), key=_serial_of)
 
 
 _serial_of = attrgetter("serial")
+
+
+def _unindex(index: dict, key: Any, serial: int) -> None:
+    found = index.get(key)
+    if found is not None:
+        found.pop(serial, None)
+        if not found:
+            del index[key]

@@ -13,19 +13,30 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from pluto.certs.payloads import BadCertPayload, certreqs_in, certs_in
+from pluto.certs.pubkeys import store_of
 from pluto.connections.connection import Connection, Kind
 from pluto.connections.ids import Identity, IdentityError
 from pluto.crypto.proposals import parse_esp
-from pluto.engine import child_sas, outcome
+from pluto.engine import child_sas, lifetimes, outcome
 from pluto.engine.states import ChildSa, IkeSa, StateKind
 from pluto.ikev2 import messages, nat
-from pluto.ikev2.auth import AuthError, check_peer_auth, id_payload_body, make_auth
+from pluto.ikev2.auth import (
+    AuthError,
+    PeerCerts,
+    check_peer_auth,
+    id_payload_body,
+    make_auth,
+    our_cert_payloads,
+    our_cert_request,
+)
 from pluto.ikev2.keys import derive_child_sa_keys
 from pluto.ikev2.negotiation import NoProposalChosen, accept_answer, choose, proposals_to_sa
 from pluto.ikev2.ts import narrow, narrow_instance, narrow_peer, network_of, selectors_for, within
 from pluto.impair import REGISTRY, ImpairSpec, register
 from pluto.impair import Kind as ImpairKind
 from pluto.kernel.ops import KernelError
+from pluto.packet.errors import MalformedMessage
 from pluto.packet.ikev2 import (
     AuthPayload,
     IDiPayload,
@@ -36,6 +47,7 @@ from pluto.packet.ikev2 import (
     SAPayload,
     TSiPayload,
     TSrPayload,
+    parse_message,
 )
 from pluto.packet.ikev2_types import ExchangeType, NotifyType
 
@@ -80,10 +92,6 @@ def _check_auth(core: Pluto, ike: IkeSa, conn: Connection, peer: Identity, auth:
                 id_body: bytes, payloads: list[Payload]) -> str:
     """Verify the peer's AUTH (with the certificates among ``payloads``); returns how it
     authenticated, raises AuthError."""
-    from pluto.certs.payloads import BadCertPayload, certs_in
-    from pluto.certs.pubkeys import store_of
-    from pluto.ikev2.auth import PeerCerts
-
     try:
         certs = PeerCerts(core.certs, core.clock.wall(), certs_in(payloads))
     except BadCertPayload as err:
@@ -102,9 +110,6 @@ def _check_auth(core: Pluto, ike: IkeSa, conn: Connection, peer: Identity, auth:
 def messages_payloads(data: bytes | None) -> list[Payload]:
     """The payloads of a message we already parsed once (the IKE_SA_INIT response: its
     CERTREQ); empty when it cannot be read again."""
-    from pluto.packet.errors import MalformedMessage
-    from pluto.packet.ikev2 import parse_message
-
     if not data:
         return []
     try:
@@ -124,9 +129,6 @@ def send_request(core: Pluto, ike: IkeSa) -> None:
     except AuthError as err:
         outcome.fail(core, ike, NotifyType.AUTHENTICATION_FAILED, str(err))
         return
-    from pluto.certs.payloads import certreqs_in
-    from pluto.ikev2.auth import our_cert_payloads, our_cert_request
-
     asked = certreqs_in(messages_payloads(ike.init_response)) if conn.this.cert else []
     payloads: list[Payload] = [idi, *our_cert_payloads(conn, core.certs, asked),
                                *our_cert_request(conn, core.certs), auth]
@@ -225,8 +227,6 @@ def _ike_established(core: Pluto, ike: IkeSa, text: str) -> None:
     core.change_state(ike, StateKind.STATE_V2_ESTABLISHED_IKE_SA)
     ike.established_at = core.clock.now()
     core.log_new_state(ike, text)
-    from pluto.engine import lifetimes
-
     lifetimes.schedule_ike(core, ike)
 
 
@@ -277,8 +277,6 @@ def child_up(core: Pluto, ike: IkeSa, child: ChildSa, role: str) -> None:
     """The Child SA is in the kernel: established, lifetimes armed, the line logged."""
     core.change_state(child, StateKind.STATE_V2_ESTABLISHED_CHILD_SA)
     child.established_at = core.clock.now()
-    from pluto.engine import lifetimes
-
     lifetimes.schedule_child(core, child)
     line = (f"{role} established Child SA using #{ike.serial}; "
             f"{child_sas.tunnel_text(child)}")
@@ -334,9 +332,6 @@ def process_request(core: Pluto, ike: IkeSa, msg: Message, payloads: list[Payloa
         return
     ike.peer_id = peer
     core.cancel(ike, "discard")
-    from pluto.certs.payloads import certreqs_in
-    from pluto.ikev2.auth import our_cert_payloads
-
     answer: list[Payload] = [idr, *our_cert_payloads(conn, core.certs, certreqs_in(payloads)),
                              my_auth]
     _ike_established(core, ike, f"responder established IKE SA; authenticated peer using "

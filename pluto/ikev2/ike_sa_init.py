@@ -17,6 +17,7 @@ from pluto.engine import outcome
 from pluto.engine.host import Endpoint
 from pluto.engine.states import IkeSa, StateKind
 from pluto.ikev2 import announcements, messages, nat
+from pluto.ikev2.auth import our_cert_request
 from pluto.ikev2.keys import derive_ike_sa_keys
 from pluto.ikev2.negotiation import Chosen, NoProposalChosen, accept_answer, choose, proposals_to_sa
 from pluto.ikev2.protection import Protector
@@ -245,8 +246,6 @@ def process_request(core: Pluto, msg: Message, data: bytes, local: Endpoint,
     ike.init_request = data
     announcements.record_peer(ike, msg.all(NotifyPayload), ike.logger)
     nat.detected(core, ike, msg, local, remote)
-    from pluto.ikev2.auth import our_cert_request
-
     payloads = [chosen.to_sa(), KEPayload(dh_group=chosen.ke.ikev2_id, data=keypair.public),
                 NoncePayload(data=ike.nr), *our_cert_request(conn, core.certs),
                 *nat.our_notifies(conn, ike.spi_i, ike.spi_r, ike.local, ike.remote),

@@ -28,10 +28,14 @@ OnResponse = Callable[["Pluto", IkeSa, Message, list[Payload]], None]
 OnTimeout = Callable[["Pluto", IkeSa], None]
 
 
+# Plain ints: or-ing IntFlag members goes through enum machinery on every message.
+_INITIATOR_FLAG = int(HeaderFlag.INITIATOR)
+_RESPONSE_FLAG = int(HeaderFlag.RESPONSE)
+
+
 def header(ike: IkeSa, exchange: int, *, response: bool, message_id: int) -> Message:
-    flags = (HeaderFlag.INITIATOR if ike.initiator else 0) | (
-        HeaderFlag.RESPONSE if response else 0)
-    return Message(ispi=ike.spi_i, rspi=ike.spi_r, exchange=exchange, flags=int(flags),
+    flags = (_INITIATOR_FLAG if ike.initiator else 0) | (_RESPONSE_FLAG if response else 0)
+    return Message(ispi=ike.spi_i, rspi=ike.spi_r, exchange=exchange, flags=flags,
                    message_id=message_id)
 
 

@@ -11,10 +11,9 @@ does not match its own address means it is behind one itself.
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 from dataclasses import dataclass
-
-from cryptography.hazmat.primitives import hashes
 
 from pluto.crypto.constant_time import bytes_equal
 from pluto.packet.ikev2_payloads import NotifyPayload
@@ -28,9 +27,10 @@ def natd_hash(spi_i: bytes, spi_r: bytes, address: IPAddress | str, port: int) -
     """SHA-1(SPIi | SPIr | address | port): 20 bytes."""
     if len(spi_i) != 8 or len(spi_r) != 8:
         raise ValueError("IKE SPIs are 8 bytes")
-    digest = hashes.Hash(hashes.SHA1())
-    digest.update(spi_i + spi_r + ipaddress.ip_address(address).packed + port.to_bytes(2, "big"))
-    return digest.finalize()
+    if isinstance(address, str):
+        address = ipaddress.ip_address(address)
+    # hashlib (OpenSSL's SHA-1 too) costs a third of a cryptography Hash for 30 bytes.
+    return hashlib.sha1(spi_i + spi_r + address.packed + port.to_bytes(2, "big")).digest()
 
 
 def natd_notifies(spi_i: bytes, spi_r: bytes, local: Endpoint, remote: Endpoint

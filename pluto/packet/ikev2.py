@@ -103,6 +103,9 @@ HEADER = Layout("IKEv2 Message Header", [
 ])
 
 P = TypeVar("P", bound=Payload)
+# Plain ints for the per-message flag tests (IntFlag operators are slow).
+_INITIATOR_FLAG = int(HeaderFlag.INITIATOR)
+_RESPONSE_FLAG = int(HeaderFlag.RESPONSE)
 
 
 @dataclass
@@ -120,17 +123,17 @@ class Message:
 
     @property
     def is_initiator(self) -> bool:
-        return bool(self.flags & HeaderFlag.INITIATOR)
+        return bool(self.flags & _INITIATOR_FLAG)
 
     @property
     def is_response(self) -> bool:
-        return bool(self.flags & HeaderFlag.RESPONSE)
+        return bool(self.flags & _RESPONSE_FLAG)
 
     @property
     def encrypted(self) -> SKPayload | SKFPayload | None:
         """The SK or SKF payload, which can only be the last one."""
         last = self.payloads[-1] if self.payloads else None
-        return last if isinstance(last, SKPayload | SKFPayload) else None
+        return last if isinstance(last, (SKPayload, SKFPayload)) else None
 
     def first(self, cls: type[P]) -> P | None:
         return first_of(self.payloads, cls)
@@ -184,13 +187,11 @@ def _parse_chain(reader: Reader, ptype: int, trace: Trace | None,
                               f"{reader.remaining} bytes are left")
         if trace is not None:
             trace.title(cls.title())
-        header = GENERIC_HEADER.unpack(reader, trace)
-        length = header["length"]
+        next_type, flags, length = GENERIC_HEADER.unpack_values(reader, trace)
         if length < GENERIC_HEADER_SIZE or length - GENERIC_HEADER_SIZE > reader.remaining:
             raise reader.fail(f"{show_enum(PayloadType, ptype)} payload length {length} does "
                               f"not fit the {reader.remaining + GENERIC_HEADER_SIZE} bytes left")
         body = reader.sub(length - GENERIC_HEADER_SIZE, "payload")
-        flags, next_type = header["flags"], header["next_payload"]
         if cls is UnknownPayload:
             if flags & PAYLOAD_CRITICAL:
                 raise MalformedMessage(f"unsupported critical payload type {ptype}",
@@ -232,11 +233,9 @@ def emit_message(msg: Message, logger: Logger | None = None) -> bytes:
     first_type, body = _emit_chain(msg.payloads, nested, inside_encrypted=False)
     if trace is not None:
         trace.title(HEADER.title)
-    header = HEADER.pack({
-        "ispi": msg.ispi, "rspi": msg.rspi, "next_payload": first_type,
-        "version": msg.major << 4 | msg.minor, "exchange": msg.exchange, "flags": msg.flags,
-        "message_id": msg.message_id, "length": IKE_HEADER_SIZE + len(body),
-    }, trace)
+    header = HEADER.pack_values((msg.ispi, msg.rspi, first_type, msg.major << 4 | msg.minor,
+                                 msg.exchange, msg.flags, msg.message_id,
+                                 IKE_HEADER_SIZE + len(body)), trace)
     replay(trace, later)
     return header + body
 
@@ -272,7 +271,6 @@ def _emit_one(payload: Payload, next_type: int, trace: Trace | None) -> bytes:
         raise ValueError(f"{payload.title()} of {length} bytes is too long")
     if trace is not None:
         trace.title(payload.title())
-    header = GENERIC_HEADER.pack({"next_payload": next_type, "flags": flags,
-                                  "length": length}, trace)
+    header = GENERIC_HEADER.pack_values((next_type, flags, length), trace)
     replay(trace, later)
     return header + body

@@ -103,11 +103,9 @@ def replay(trace: Trace | None, lines: list[str]) -> None:
 
 def check_fixed_bytes(obj: object, layout: Layout) -> None:
     """struct pads or cuts ``Ns`` fields silently; a wrong size would break round trips."""
-    for f in layout.fields:
-        if f.fmt.endswith("s"):
-            value = getattr(obj, f.name)
-            if len(value) != int(f.fmt[:-1]):
-                raise ValueError(f"{layout.title}: {f.name} must be {f.fmt[:-1]} bytes")
+    for name, size in layout.byte_sizes:
+        if len(getattr(obj, name)) != size:
+            raise ValueError(f"{layout.title}: {name} must be {size} bytes")
 
 
 # --- payloads that are a fixed part plus opaque data -------------------------------------

@@ -151,19 +151,35 @@ class Layout:
         self.fields = tuple(fields)
         self.struct = struct.Struct("!" + "".join(f.fmt for f in self.fields))
         self.size = self.struct.size
+        # Worked out once: every message parses and emits several layouts.
+        self.names = tuple(f.name for f in self.fields)
+        self.byte_sizes = tuple((f.name, int(f.fmt[:-1])) for f in self.fields
+                                if f.fmt.endswith("s"))
 
     def unpack(self, reader: Reader, trace: Trace | None = None) -> dict[str, Any]:
-        values = dict(zip((f.name for f in self.fields),
-                          reader.unpack(self.struct, self.title), strict=True))
+        values = dict(zip(self.names, reader.unpack(self.struct, self.title), strict=True))
         if trace is not None:
             self.trace(trace, values)
+        return values
+
+    def unpack_values(self, reader: Reader, trace: Trace | None = None) -> tuple:
+        """The fields' values in wire order (no dict built unless tracing)."""
+        values = reader.unpack(self.struct, self.title)
+        if trace is not None:
+            self.trace(trace, dict(zip(self.names, values, strict=True)))
         return values
 
     def pack(self, values: dict[str, Any], trace: Trace | None = None) -> bytes:
         if trace is not None:
             self.trace(trace, values)
+        return self.pack_values([values[name] for name in self.names])
+
+    def pack_values(self, values: Sequence[Any], trace: Trace | None = None) -> bytes:
+        """The fields' values in wire order, packed."""
+        if trace is not None:
+            self.trace(trace, dict(zip(self.names, values, strict=True)))
         try:
-            return self.struct.pack(*(values[f.name] for f in self.fields))
+            return self.struct.pack(*values)
         except struct.error as err:
             raise ValueError(f"cannot emit {self.title}: {err}") from None
 
@@ -195,8 +211,11 @@ class Struct:
         return cls(**values)
 
     def emit_body(self, trace: Trace | None = None) -> bytes:
-        values = {f.name: getattr(self, f.name) for f in self.LAYOUT.fields}
-        out = self.LAYOUT.pack(values, trace)
+        layout = self.LAYOUT
+        if trace is None:
+            out = layout.pack_values([getattr(self, name) for name in layout.names])
+        else:
+            out = layout.pack({name: getattr(self, name) for name in layout.names}, trace)
         if self.TAIL is not None:
             tail = getattr(self, self.TAIL)
             if trace is not None:
