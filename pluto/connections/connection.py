@@ -140,6 +140,10 @@ class Connection:
     narrowing: bool | None = None  # narrowing=yes|no; None: not said
     auto: str | None = None  # what pluto --config does at start-up (one of AUTO)
     modecfgpull: bool = False  # IKEv1 Mode Config: the client asks (else the server pushes)
+    # Run-time, not configuration: meant to be up (whack --initiate / auto=start, not since
+    # --terminate'd), and the revival back-off (pluto/engine/revival.py).
+    up: bool = field(default=False, compare=False)
+    revival: object | None = field(default=None, compare=False, repr=False)
 
     @property
     def oriented(self) -> bool:

@@ -41,6 +41,9 @@ def release_whack(core: Pluto, state: State, rc: int, text: str | None = None) -
 
 def succeeded(core: Pluto, state: State, line: str) -> None:
     """The negotiation whack follows is done: its last line carries RC_SUCCESS."""
+    from pluto.engine import revival
+
+    revival.negotiated(state.conn)  # a revival's back-off starts over
     core.logger.sink(state.logger.prefix + line)
     release_whack(core, state, RC_SUCCESS, state.logger.prefix + line)
 
@@ -134,9 +137,8 @@ def delete_state(core: Pluto, state: State) -> None:
         for child in core.states.children_of(state):
             delete_state(core, child)
         # a rekey of this IKE SA still under way dies with it
-        for other in list(core.states):
-            if isinstance(other, IkeSa) and other.rekey_of == state.serial \
-                    and not other.kind.established:
+        for other in core.states.rekeys_of(state.serial):  # indexed: no scan of all states
+            if not other.kind.established:
                 delete_state(core, other)
         state.outstanding = None
         state.queued.clear()

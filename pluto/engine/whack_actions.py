@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from pluto.connections.connection import Kind
+from pluto.engine import revival
 from pluto.engine.host import WhackReply
 from pluto.engine.states import ChildSa, IkeSa
 from pluto.whack_protocol import (
@@ -152,6 +153,7 @@ def _delete(core: Pluto, action: dict, req: _Request):
             core.connections.remove_instance(conn)
         core.logger.log(f"{conn.label}: deleting connection instance")
         return 0
+    revival.set_up(conn, False)
     routes.unroute(core, conn)
     informational.terminate_connection(core, conn)
     for instance in list(core.connections.instances_of(conn)) if conn.kind is Kind.TEMPLATE \
@@ -173,6 +175,7 @@ def _initiate(core: Pluto, action: dict, req: _Request):
     if conn.that.host is None:
         return req.fail(RC_WILDCARD, f'"{conn.name}": cannot initiate a connection whose '
                                      "peer is %any")
+    revival.set_up(conn, True)  # meant to be up from now on: revived after a peer's Delete
     live = [s for s in core.states if s.conn is conn and isinstance(s, IkeSa)
             and s.kind.established]
     up = [s for s in core.states if s.conn is conn and isinstance(s, ChildSa)
@@ -217,6 +220,7 @@ def _terminate(core: Pluto, action: dict, req: _Request):
     if conn is None:
         return RC_UNKNOWN_NAME
     _say(core, req, f"{conn.label}: terminating SAs using this connection")
+    revival.set_up(conn, False)  # taken down on purpose: no revival
     informational.terminate_connection(core, conn)
     return 0
 
@@ -227,6 +231,7 @@ def _deletestate(core: Pluto, action: dict, req: _Request):
     state = core.states.get(int(action["serial"]))
     if state is None:
         return req.fail(RC_UNKNOWN_NAME, f"no state #{action['serial']}")
+    revival.set_up(state.conn, False)  # whack took it down: libreswan does not revive it
     informational.delete_sa(core, state)
     return 0
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from pluto.crypto.constant_time import bytes_equal
-from pluto.engine import child_sas, outcome
+from pluto.engine import child_sas, outcome, revival
 from pluto.engine.host import Endpoint
 from pluto.ikev1 import dpd, messages
 from pluto.ikev1.crypt import UndecryptableMessage, after_first_payload
@@ -169,6 +169,8 @@ def _delete_in(core: Pluto, isakmp: IsakmpSa, delete: DeletePayload,
             if successor is not None:
                 rekey.adopt_children(core, isakmp, successor)
             outcome.delete_state(core, isakmp)
+            if successor is None:
+                revival.after_peer_delete(core, isakmp)
         return
     if delete.protocol not in (ProtocolId.IPSEC_ESP, ProtocolId.IPSEC_AH):
         return
@@ -187,3 +189,4 @@ def _delete_in(core: Pluto, isakmp: IsakmpSa, delete: DeletePayload,
                          f"#{child.serial}")
         gone.update(_outbound_spis(child))
         outcome.delete_state(core, child)
+        revival.after_peer_delete(core, child)

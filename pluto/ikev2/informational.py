@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from pluto.engine import outcome
+from pluto.engine import outcome, revival
 from pluto.engine.states import ChildSa, IkeSa, State, StateKind
 from pluto.ikev2 import messages
 from pluto.impair import REGISTRY, ImpairSpec, Kind, register
@@ -153,8 +153,10 @@ def process_request(core: Pluto, ike: IkeSa, msg: Message, payloads: list[Payloa
         for child in core.states.children_of(ike):
             _log_traffic(core, child)
         outcome.delete_state(core, ike)
+        revival.after_peer_delete(core, ike)
         return
     ours: list[bytes] = []
+    gone: list[ChildSa] = []
     children = {c.outbound_spi: c for c in core.states.children_of(ike)}
     for delete in deletes:
         if delete.protocol != ProtocolId.ESP:
@@ -170,8 +172,11 @@ def process_request(core: Pluto, ike: IkeSa, msg: Message, payloads: list[Payloa
             _log_traffic(core, child)
             ours.append(child.inbound_spi.to_bytes(4, "big"))
             outcome.delete_state(core, child)
+            gone.append(child)
     answer = [DeletePayload(protocol=ProtocolId.ESP, spis=ours)] if ours else []
     messages.send_response(core, ike, msg, answer, encrypted=True)
+    for child in gone:  # after the answer: a revival's CREATE_CHILD_SA must wait its turn
+        revival.after_peer_delete(core, child)
 
 
 def send_liveness(core: Pluto, ike: IkeSa, timeout: float | None = None) -> None:

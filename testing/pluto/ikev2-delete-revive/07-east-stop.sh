@@ -1,0 +1,2 @@
+python -m whack --rundir $HOSTDIR/run --showstates
+python -m whack --rundir $HOSTDIR/run --shutdown
