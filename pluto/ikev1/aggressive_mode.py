@@ -172,10 +172,9 @@ def aggr_inR1_outI2(core: Pluto, isakmp: IsakmpSa, msg: Message, data: bytes) ->
     # AI2 is answered by nothing; a repeated AR1 (AI2 lost) gets it again.
     messages.send(core, isakmp, isakmp, datagram, wait=False)
     main_mode.established(core, isakmp, peer, K.STATE_AGGR_I2)
-    from pluto.ikev1 import quick_mode
+    from pluto.ikev1 import rekey
 
-    whack, isakmp.whack = isakmp.whack, None
-    quick_mode.initiate(core, isakmp, isakmp.conn, whack=whack)
+    rekey.after_phase1(core, isakmp)
 
 
 # --- responder ---------------------------------------------------------------------------

@@ -219,10 +219,9 @@ def main_inR3(core: Pluto, isakmp: IsakmpSa, msg: Message, data: bytes) -> None:
     messages.accepted(core, isakmp, data)
     isakmp.crypto.phase1_done()
     established(core, isakmp, peer, K.STATE_MAIN_I4)
-    from pluto.ikev1 import quick_mode
+    from pluto.ikev1 import rekey
 
-    whack, isakmp.whack = isakmp.whack, None
-    quick_mode.initiate(core, isakmp, isakmp.conn, whack=whack)
+    rekey.after_phase1(core, isakmp)
 
 
 # --- responder ---------------------------------------------------------------------------

@@ -70,6 +70,28 @@ def quick_established(core: Pluto, child: QuickSa) -> None:
             informational.delete_sa(core, old)
 
 
+def after_phase1(core: Pluto, isakmp: IsakmpSa) -> None:
+    """Phase 1 (and XAUTH/Mode Config) is done: start Quick Mode, unless this ISAKMP SA
+    replaces one whose IPsec SAs it took over. Replacing an ISAKMP SA renews phase 1 only,
+    as libreswan's replacement does; the IPsec SAs are rekeyed on their own timers."""
+    from pluto.engine import outcome
+    from pluto.ikev1 import quick_mode
+    from pluto.whack_protocol import RC_SUCCESS
+
+    old = core.states.ike(isakmp.rekey_of) if isakmp.rekey_of else None
+    # its IPsec SAs move over once it is established (or have already, after XAUTH)
+    inherited = core.states.children_of(isakmp) or (
+        [c for c in core.states.children_of(old) if c.kind.established]
+        if isinstance(old, IsakmpSa) else [])
+    if isakmp.rekey_of and inherited:
+        isakmp.logger.log(f"ISAKMP SA #{isakmp.rekey_of} replaced; its IPsec SAs are kept, "
+                          "no Quick Mode needed")
+        outcome.release_whack(core, isakmp, RC_SUCCESS)
+        return
+    whack, isakmp.whack = isakmp.whack, None
+    quick_mode.initiate(core, isakmp, isakmp.conn, whack=whack)
+
+
 def adopt_children(core: Pluto, old: IsakmpSa, new: IsakmpSa) -> None:
     """IPsec SAs outlive the ISAKMP SA that made them: move them under ``new``."""
     for child in core.states.children_of(old):

@@ -161,15 +161,14 @@ def after_phase1(core: Pluto, isakmp: IsakmpSa) -> None:
 
 def client_step_done(core: Pluto, isakmp: IsakmpSa, after_xauth: bool) -> None:
     """The client finished XAUTH (``after_xauth``) or Mode Config: next step, or Quick Mode."""
-    from pluto.ikev1 import modecfg, quick_mode
+    from pluto.ikev1 import modecfg, rekey
 
     if after_xauth and roles(isakmp)[3]:
         modecfg.client_start(core, isakmp)
         return
     core.cancel(isakmp, "cfg-wait")
     core.change_state(isakmp, isakmp.phase1_kind or K.STATE_MAIN_I4)
-    whack, isakmp.whack = isakmp.whack, None
-    quick_mode.initiate(core, isakmp, isakmp.conn, whack=whack)
+    rekey.after_phase1(core, isakmp)
 
 
 def server_step_done(core: Pluto, isakmp: IsakmpSa, after_xauth: bool) -> None:

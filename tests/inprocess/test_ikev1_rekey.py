@@ -86,15 +86,19 @@ def test_isakmp_sa_rekey_keeps_its_policy_and_deletes_the_old_one():
     assert pair.west.lines_with('"west-east" #3: ISAKMP SA #1 replaced by #3; deleting the '
                                 'old one')
     assert pair.east.lines_with("received Delete SA payload: deleting ISAKMP State #1")
-    assert _states(pair.west) == [(3, "STATE_MAIN_I4"), (4, "STATE_QUICK_I2")]
-    assert _states(pair.east) == [(3, "STATE_MAIN_R3"), (4, "STATE_QUICK_R2")]
+    # a new ISAKMP SA renews phase 1 only: the IPsec SA #2 moves over, no Quick Mode
+    assert pair.west.lines_with('"west-east" #3: ISAKMP SA #1 replaced; its IPsec SAs are '
+                                "kept, no Quick Mode needed")
+    assert _states(pair.west) == [(2, "STATE_QUICK_I2"), (3, "STATE_MAIN_I4")]
+    assert _states(pair.east) == [(2, "STATE_QUICK_R2"), (3, "STATE_MAIN_R3")]
+    assert pair.west.core.states.get(2).ike_serial == 3
     new = next(s for s in pair.west.core.states if isinstance(s, IsakmpSa))
     assert new.spi_i != old.spi_i and new.chosen.describe() == old.chosen.describe()
     assert new.chosen.encr_key_bits == 128
     _kernels_match(pair)
     pair.advance(540)  # and again, now from #3
-    assert _states(pair.west, IsakmpSa) == [(5, "STATE_MAIN_I4")]
-    assert _states(pair.east, IsakmpSa) == [(5, "STATE_MAIN_R3")]
+    assert _states(pair.west, IsakmpSa) == [(4, "STATE_MAIN_I4")]
+    assert _states(pair.east, IsakmpSa) == [(4, "STATE_MAIN_R3")]
     _kernels_match(pair)
 
 
@@ -123,6 +127,6 @@ def test_whack_rekey_child_and_rekey_ike_on_ikev1():
     reply = pair.west.whack({"action": "rekey-ike", "name": "west-east", "async": True})
     assert reply.texts[-1] == '"west-east" #1: rekey started as #4'
     pair.pump()
-    assert _states(pair.west) == [(4, "STATE_MAIN_I4"), (5, "STATE_QUICK_I2")]
-    assert _states(pair.east) == [(4, "STATE_MAIN_R3"), (5, "STATE_QUICK_R2")]
+    assert _states(pair.west) == [(3, "STATE_QUICK_I2"), (4, "STATE_MAIN_I4")]
+    assert _states(pair.east) == [(3, "STATE_QUICK_R2"), (4, "STATE_MAIN_R3")]
     _kernels_match(pair)
