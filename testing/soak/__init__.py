@@ -1,0 +1,1 @@
+"""Soak test (issue 12): many short-lived tunnels rekeying under traffic for minutes."""
