@@ -310,7 +310,9 @@ def process_request(core: Pluto, ike: IkeSa, msg: Message, payloads: list[Payloa
     except IdentityError as err:
         _reject(core, ike, msg, NotifyType.AUTHENTICATION_FAILED, f"peer ID is bad: {err}")
         return
-    conn = _refine(core, ike, peer)
+    tsi = next((p for p in payloads if isinstance(p, TSiPayload)), None)
+    tsr = next((p for p in payloads if isinstance(p, TSrPayload)), None)
+    conn = _refine(core, ike, peer, tsi, tsr)
     if conn is None:
         _reject(core, ike, msg, NotifyType.AUTHENTICATION_FAILED,
                 f"no connection is willing to talk to peer ID '{peer}'")
@@ -390,8 +392,21 @@ def _answer_child(core: Pluto, ike: IkeSa, conn: Connection, payloads: list[Payl
     return child
 
 
-def _refine(core: Pluto, ike: IkeSa, peer: Identity) -> Connection | None:
-    """The connection for this peer ID: ours if it fits, else a better one (§ responder)."""
+def _ts_fit(core: Pluto, conn: Connection, tsi: TSiPayload, tsr: TSrPayload) -> bool:
+    """Whether ``conn``'s subnets can be narrowed to the proposed traffic selectors."""
+    return (narrow_peer(conn.that, tsi.selectors, core.options.virtual_private) is not None
+            and narrow(conn.this.selector(), tsr.selectors) is not None)
+
+
+def _refine(core: Pluto, ike: IkeSa, peer: Identity, tsi: TSiPayload | None = None,
+            tsr: TSrPayload | None = None) -> Connection | None:
+    """The connection for this peer ID: ours if it fits, else a better one (§ responder).
+
+    Among the connections that accept the peer ID, one whose subnets fit the proposed
+    traffic selectors wins over one whose do not: several connections between the same two
+    IDs that differ only in their subnets (leftsubnets=, or one conn per subnet pair) each
+    get their own Child SAs, as in libreswan.
+    """
     current = ike.conn
     candidates = [current]
     for conn in core.connections.candidates_for(nat.ike_port_endpoint(ike), ike.remote):
@@ -401,6 +416,11 @@ def _refine(core: Pluto, ike: IkeSa, peer: Identity) -> Connection | None:
     chosen = core.connections.refine_by_id(candidates, peer)
     if chosen is None:
         return None
+    if tsi is not None and tsr is not None and not _ts_fit(core, chosen, tsi, tsr):
+        fitting = [c for c in candidates if c is not chosen and _ts_fit(core, c, tsi, tsr)]
+        better = core.connections.refine_by_id(fitting, peer) if fitting else None
+        if better is not None:
+            chosen = better
     if chosen is not current:
         if chosen.kind is Kind.TEMPLATE:
             chosen = core.connections.instantiate(chosen, ike.remote)
