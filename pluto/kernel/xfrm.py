@@ -155,7 +155,18 @@ class XfrmKernel:
         operation = f"{'update' if update else 'add'} SA {format_sa_id(sa.id)}"
         request = self._build(operation, requests.add_sa, sa, lifetime, update=update,
                               mark=mark, if_id=if_id)
-        self._call(operation, request)
+        try:
+            self._call(operation, request)
+        except KernelError as err:
+            # The kernel drops an ALLOCSPI reservation after net.core.xfrm_acq_expires (30 s
+            # by default): a slow negotiation finds it gone, and adds the SA with that SPI.
+            if not (update and err.errno == errno.ESRCH):
+                raise
+            self._logger.log(f"kernel: the SPI reservation for {format_sa_id(sa.id)} expired "
+                             "during the negotiation; adding the SA with NEWSA")
+            operation = f"add SA {format_sa_id(sa.id)}"
+            self._call(operation, self._build(operation, requests.add_sa, sa, lifetime,
+                                              update=False, mark=mark, if_id=if_id))
         self._larval.pop(sa.id, None)
         self._sas[sa.id] = sa
         self._sa_extras[sa.id] = (lifetime, mark, if_id)
