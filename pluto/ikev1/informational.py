@@ -15,9 +15,7 @@ from pluto.crypto.constant_time import bytes_equal
 from pluto.engine import child_sas, outcome, revival
 from pluto.engine.host import Endpoint
 from pluto.ikev1 import dpd, messages
-from pluto.ikev1.crypt import UndecryptableMessage, after_first_payload
 from pluto.ikev1.states import IsakmpSa, QuickSa
-from pluto.packet.errors import MalformedMessage
 from pluto.packet.ikev1 import (
     DeletePayload,
     HashPayload,
@@ -26,7 +24,6 @@ from pluto.packet.ikev1 import (
     Payload,
     emit_message,
     emit_payloads,
-    parse_payloads,
 )
 from pluto.packet.ikev1_types import ExchangeType, NotifyType, ProtocolId
 
@@ -118,15 +115,12 @@ def informational_in(core: Pluto, isakmp: IsakmpSa, msg: Message) -> None:
                           "dropping it")
         return
     try:
-        plaintext = crypto.decrypt(msg.message_id, msg.encrypted.data)
-        payloads, padding = parse_payloads(plaintext, msg.encrypted.first_payload)
-        rest = after_first_payload(plaintext, padding)
-    except (UndecryptableMessage, MalformedMessage) as err:
-        isakmp.logger.log(f"cannot decrypt or parse the Informational message: {err}; "
-                          "dropping it")
-        return
+        decrypted = messages.decrypt_payloads(isakmp, msg, "Informational")
     finally:
         crypto.forget(msg.message_id)
+    if decrypted is None:
+        return
+    payloads, rest = decrypted
     if not payloads or not isinstance(payloads[0], HashPayload) or not bytes_equal(
             crypto.informational_hash(msg.message_id, rest), payloads[0].data):
         isakmp.logger.log("Informational message has a missing or wrong HASH; dropping it")

@@ -12,8 +12,17 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from pluto.engine import outcome
+from pluto.ikev1.crypt import UndecryptableMessage, after_first_payload
 from pluto.ikev1.states import IsakmpSa, QuickSa
-from pluto.packet.ikev1 import EncryptedBody, Message, Payload, emit_message, emit_payloads
+from pluto.packet.errors import MalformedMessage
+from pluto.packet.ikev1 import (
+    EncryptedBody,
+    Message,
+    Payload,
+    emit_message,
+    emit_payloads,
+    parse_payloads,
+)
 from pluto.packet.ikev1_impair import impair_header, impair_outbound, impair_payloads
 from pluto.packet.ikev1_types import ExchangeType, HeaderFlag
 from pluto.whack_protocol import RC_NOTIFICATION
@@ -104,6 +113,20 @@ def _retransmit(core: Pluto, isakmp: IsakmpSa, state: V1State) -> None:
                          "seconds for response")
         core.transmit(isakmp, ex.last_sent)
     _arm(core, isakmp, state)
+
+
+def decrypt_payloads(isakmp: IsakmpSa, msg: Message, what: str
+                     ) -> tuple[list[Payload], bytes] | None:
+    """The payloads of ``msg``'s encrypted body and the bytes after its first payload (what
+    HASH(1) covers); None, logged, when it does not decrypt or parse."""
+    assert msg.encrypted is not None and isakmp.crypto is not None
+    try:
+        plaintext = isakmp.crypto.decrypt(msg.message_id, msg.encrypted.data)
+        payloads, padding = parse_payloads(plaintext, msg.encrypted.first_payload)
+        return payloads, after_first_payload(plaintext, padding)
+    except (UndecryptableMessage, MalformedMessage) as err:
+        isakmp.logger.log(f"cannot decrypt or parse the {what} message: {err}; dropping it")
+        return None
 
 
 def fail(core: Pluto, state: V1State, notify_type: int | None, reason: str) -> None:

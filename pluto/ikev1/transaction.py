@@ -24,15 +24,12 @@ from typing import TYPE_CHECKING
 from pluto.crypto.constant_time import bytes_equal
 from pluto.engine import outcome
 from pluto.ikev1 import messages
-from pluto.ikev1.crypt import UndecryptableMessage, after_first_payload
 from pluto.ikev1.states import IsakmpSa, V1StateKind
-from pluto.packet.errors import MalformedMessage
 from pluto.packet.ikev1 import (
     HashPayload,
     Message,
     ModeConfigPayload,
     emit_payloads,
-    parse_payloads,
 )
 from pluto.packet.ikev1_types import ExchangeType, ModeCfgType
 
@@ -80,14 +77,10 @@ def message_in(core: Pluto, isakmp: IsakmpSa, msg: Message, data: bytes) -> None
         isakmp.logger.log("Transaction message before phase 1 finished or not encrypted; "
                           "dropping it")
         return
-    try:
-        plaintext = crypto.decrypt(msg.message_id, msg.encrypted.data)
-        payloads, padding = parse_payloads(plaintext, msg.encrypted.first_payload)
-        rest = after_first_payload(plaintext, padding)
-    except (UndecryptableMessage, MalformedMessage) as err:
-        isakmp.logger.log(f"cannot decrypt or parse the Transaction message: {err}; "
-                          "dropping it")
+    decrypted = messages.decrypt_payloads(isakmp, msg, "Transaction")
+    if decrypted is None:
         return
+    payloads, rest = decrypted
     attr = next((p for p in payloads if isinstance(p, ModeConfigPayload)), None)
     if not payloads or not isinstance(payloads[0], HashPayload) or attr is None \
             or not bytes_equal(crypto.informational_hash(msg.message_id, rest),
