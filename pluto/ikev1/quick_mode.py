@@ -52,6 +52,7 @@ from pluto.packet.ikev1 import (
 from pluto.packet.ikev1_types import ExchangeType, NotifyType, ProtocolId
 
 if TYPE_CHECKING:
+    from pluto.connections.connection import IPNetwork
     from pluto.engine.core import Pluto
 
 QUICK = ExchangeType.QUICK
@@ -105,6 +106,20 @@ def _policy_text(conn: Connection) -> str:
     words = (["ENCRYPT"] if conn.policy.encrypt else []) + \
         (["AUTHENTICATE"] if conn.policy.authenticate else [])
     return "+".join(words)
+
+
+def _virtual_claim(core: Pluto, conn: Connection, ids: list) -> IPNetwork | None:
+    """The peer's client ID (IDci) when our end for it is virtual (``vhost:``/``vnet:``,
+    not yet narrowed) and virtual-private accepts it whole, as IKEv2's TSi; else None."""
+    from pluto.connections.virtual_private import choose_client
+
+    end = conn.that
+    if end.virtual is None or end.client is not None or len(ids) != 2:
+        return None
+    idci = ids[0].network()
+    if idci is None:
+        return None
+    return choose_client(end.virtual, [idci], end.host, core.options.virtual_private)
 
 
 def new_quick(core: Pluto, isakmp: IsakmpSa, conn: Connection, *, initiator: bool,
@@ -231,8 +246,10 @@ def quick_inI1_outR1(core: Pluto, isakmp: IsakmpSa, msg: Message, data: bytes) -
         crypto.forget(message_id)
         return
     ids = [p for p in payloads if isinstance(p, IdentificationPayload)]
+    claim = _virtual_claim(core, conn, ids)
     if ids:
-        if len(ids) != 2 or not natt.same_client(isakmp, conn, ids[0].network(), payloads) \
+        if len(ids) != 2 or (claim is None and not natt.same_client(
+                isakmp, conn, ids[0].network(), payloads)) \
                 or ids[1].network() != conn.this.selector():
             isakmp.logger.log("Quick Mode request's IDs do not match the connection's "
                               f"{conn.that.selector()}==={conn.this.selector()}; responding "
@@ -255,6 +272,11 @@ def quick_inI1_outR1(core: Pluto, isakmp: IsakmpSa, msg: Message, data: bytes) -
         return
     child = new_quick(core, isakmp, conn, initiator=False, message_id=message_id,
                       kind=K.STATE_QUICK_R0)
+    if claim is not None:  # a road warrior's inside address that virtual-private allows
+        from pluto.ikev2.ts import narrow_instance
+
+        child.remote_ts = claim
+        narrow_instance(conn, claim)
     child.ni, child.chosen = nonce.data, chosen
     child.outbound_spi = int.from_bytes(chosen.spi, "big")
     if chosen.ke is not None:

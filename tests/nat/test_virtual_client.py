@@ -176,3 +176,35 @@ def test_server_options_reach_the_engine_parsed():
                             EngineOptions)
     assert engine.virtual_private.allows(net("198.18.3.0/24"))
     assert not engine.virtual_private.allows(net("198.18.2.0/24"))
+
+
+def _ikev1_road_to_east(claim: str):
+    pair = Pair(west=ROAD, east=EAST,
+                east_options={"virtual_private": parse_virtual_private(VIRTUAL_PRIVATE)})
+    for host in (pair.west, pair.east):
+        host.core.options.ikev1_policy = "accept"
+        host.impairs.apply("revival")
+    pair.wire.nat = Nat([ROAD], NIC)
+    pair.add(connection("road", west=ROAD, east=EAST, west_client=claim,
+                        east_client=EASTNET, ikev2=False),
+             connection("road", west="%any", east=EAST, west_client="vhost:%priv",
+                        east_client=EASTNET, ikev2=False))
+    reply = pair.west.whack({"action": "initiate", "name": "road"})
+    pair.pump()
+    return pair, reply
+
+
+def test_ikev1_quick_mode_accepts_a_virtual_private_claim():
+    pair, reply = _ikev1_road_to_east(f"{ROAD}/32")
+    assert reply.finished == 0, reply.texts
+    assert ("out", EASTNET, f"{ROAD}/32", NIC) in _east_policies(pair)
+    child = next(s for s in pair.east.core.states if isinstance(s, ChildSa))
+    assert child.remote_ts == net(f"{ROAD}/32")
+    assert child.conn.kind is Kind.INSTANCE and child.conn.that.client == net(f"{ROAD}/32")
+
+
+def test_ikev1_quick_mode_refuses_a_claim_outside_virtual_private():
+    pair, reply = _ikev1_road_to_east("192.0.2.7/32")
+    assert reply.finished != 0
+    assert pair.east.lines_with("Quick Mode request's IDs do not match")
+    assert not [s for s in pair.east.core.states if isinstance(s, ChildSa)]
