@@ -117,14 +117,10 @@ def _alive(core: Pluto, state: V1State) -> bool:
 
 def _rekeying(core: Pluto, state: V1State) -> bool:
     """Whether a replacement of ``state`` is being negotiated or is up already."""
-    for other in core.states:
-        if isinstance(state, IsakmpSa) and isinstance(other, IsakmpSa) \
-                and other.rekey_of == state.serial:
-            return True
-        if isinstance(state, QuickSa) and isinstance(other, QuickSa) \
-                and other.replacing == state.serial:
-            return True
-    return False
+    if isinstance(state, IsakmpSa):
+        return bool(core.states.rekeys_of(state.serial))
+    return any(isinstance(other, QuickSa) and other.replacing == state.serial
+               for other in core.states.for_connection(state.conn))
 
 
 def _rekey_due(core: Pluto, state: V1State) -> None:
@@ -151,9 +147,9 @@ def start_rekey(core: Pluto, state: V1State, whack=None) -> V1State | None:
     parent = core.states.ike(state.ike_serial)
     if not isinstance(parent, IsakmpSa) or not parent.kind.established \
             or parent.rekeyed_to:
-        parent = next((s for s in sorted(core.states, key=lambda s: -s.serial)
-                       if isinstance(s, IsakmpSa) and s.conn is conn
-                       and s.kind.established and not s.rekeyed_to), None)
+        parent = next((s for s in reversed(core.states.for_connection(conn))
+                       if isinstance(s, IsakmpSa) and s.kind.established
+                       and not s.rekeyed_to), None)
     if parent is None:
         state.logger.log("no established ISAKMP SA to rekey the IPsec SA with; the next "
                          "Main Mode brings a new one")

@@ -79,8 +79,9 @@ def record_peer(ike: IkeSa, notifies: Iterable[NotifyPayload], logger: Logger) -
                            "octets of data (not a list of two-octet identifiers)")
                 continue
             ike.peer_hash_algorithms = algorithms
-            logger.debug("base", "peer's signature hash algorithms: "
-                                 + (" ".join(hash_name(a) for a in algorithms) or "none"))
+            if logger.debugging("base"):  # every IKE_SA_INIT passes here: no string otherwise
+                logger.debug("base", "peer's signature hash algorithms: "
+                                     + (" ".join(hash_name(a) for a in algorithms) or "none"))
         elif notify.notify_type == NotifyType.CHILDLESS_IKEV2_SUPPORTED:
             ike.peer_childless = True
             logger.debug("base", "peer supports childless IKE SAs (RFC 6023)")

@@ -44,14 +44,11 @@ def refuse(core: Pluto, ike: IkeSa, msg: Message, notify_type: int, reason: str,
 
 def rekey_in_progress(core: Pluto, old: State) -> bool:
     """Whether our own rekey of ``old`` (Child or IKE SA) is under way."""
-    for state in core.states:
-        if isinstance(state, ChildSa) and state.replacing == old.serial \
-                and not state.kind.established and state.initiator:
-            return True
-        if isinstance(state, IkeSa) and state.rekey_of == old.serial \
-                and not state.kind.established:
-            return True
-    return False
+    if any(not ike.kind.established for ike in core.states.rekeys_of(old.serial)):
+        return True
+    return any(isinstance(state, ChildSa) and state.replacing == old.serial
+               and not state.kind.established and state.initiator
+               for state in core.states.for_connection(old.conn))
 
 
 def nonce_key(ni: bytes, nr: bytes) -> tuple[bytes, bytes]:

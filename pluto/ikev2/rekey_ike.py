@@ -123,8 +123,8 @@ def _ike_rekey_response(core: Pluto, old: IkeSa, new: IkeSa, payloads: list[Payl
     new.keys = derive_rekeyed_ike_sa_keys(old.keys, chosen, new.ni, new.nr, g_ir,
                                           new.spi_i, new.spi_r)
     new.protector = Protector(new.keys, initiator=True, logger=core.logger)
-    rival = next((s for s in core.states if isinstance(s, IkeSa) and s is not new
-                  and s.rekey_of == old.serial and s.kind.established), None)
+    rival = next((s for s in core.states.rekeys_of(old.serial)
+                  if s is not new and s.kind.established), None)
     _take_over(core, old, new)
     outcome.succeeded(core, new, f"initiator rekeyed IKE SA #{old.serial} "
                                  f"{{{describe_ike_algorithms(chosen)}}}")
@@ -214,8 +214,8 @@ def process_request(core: Pluto, ike: IkeSa, msg: Message, payloads: list[Payloa
     messages.send_response(core, ike, msg, [chosen.to_sa(new.spi_r), NoncePayload(data=new.nr),
                                             KEPayload(dh_group=chosen.ke.ikev2_id,
                                                       data=keypair.public)], encrypted=True)
-    ours = next((s for s in core.states if isinstance(s, IkeSa) and s is not new
-                 and s.rekey_of == ike.serial and s.initiator), None)
+    ours = next((s for s in core.states.rekeys_of(ike.serial)
+                 if s is not new and s.initiator), None)
     if ours is not None and ours.kind.established:
         # Our own rekey finished first (the peer's request was late): keep the children.
         core.change_state(new, StateKind.STATE_V2_ESTABLISHED_IKE_SA)
